@@ -1,0 +1,27 @@
+"""The time index segment, ``MVTI`` (spec: "Time index").
+
+``"MVTI"``, a u64 entry count, then that many (i64 timestamp, u64 frame_id) pairs sorted by
+(timestamp, frame_id). Length is exactly 12 + 16 * count.
+"""
+
+from __future__ import annotations
+
+from construct import Array, Bytes, Struct, this
+
+from .bincode import I64, U64
+
+TIME_MAGIC = b"MVTI"
+TIME_HEADER_SIZE = 12
+TIME_ENTRY_SIZE = 16
+
+TimeEntry = Struct("timestamp" / I64, "frame_id" / U64)
+TimeIndex = Struct(
+    "magic" / Bytes(4),
+    "count" / U64,
+    "entries" / Array(this.count, TimeEntry),
+)
+"""Parse only after checking ``len == 12 + 16 * count`` (``segments.check_time_index``)."""
+
+
+def time_index_size(count: int) -> int:
+    return TIME_HEADER_SIZE + TIME_ENTRY_SIZE * count

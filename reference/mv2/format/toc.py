@@ -1,0 +1,236 @@
+"""The table of contents: manifests, segment catalog and the TOC revisions (spec: "TOC and footer").
+
+The TOC is one bincode value with no magic and no length prefix of its own; its length
+comes from the commit footer. Its last two fields are ``merkle_root`` and ``toc_checksum``,
+so the checksum always occupies the TOC's final 32 bytes.
+
+Several TOC *revisions* exist in the wild. They differ only in which top-level fields are
+present and in the shape of a frame; each is a Construct here, selected by name from
+:data:`REVISIONS`. ``revisions.py`` says how a reader tells them apart.
+"""
+
+from __future__ import annotations
+
+from construct import Bytes, Const, Struct
+
+from .bincode import I64, U16, U32, U64, Bool, Enum, Hash32, Option, String, Vec
+from .frame import Frame
+
+# --- enums ----------------------------------------------------------------------------------
+
+SegmentCompression = Enum("SegmentCompression", ["none", "zstd", "lz4"])
+VectorCompression = Enum("VectorCompression", ["none", "pq96"])
+SegmentKind = Enum("SegmentKind", ["lexical", "vector", "time", "temporal", "tantivy"])
+
+# --- legacy segment table (always empty in practice) -----------------------------------------
+
+SegmentMeta = Struct(
+    "id" / U64,
+    "frame_range" / Struct("start" / U64, "end" / U64),
+    "primary_checksum" / Hash32,
+    "compression" / SegmentCompression,
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+)
+
+# --- index manifests ------------------------------------------------------------------------
+
+LexIndexManifest = Struct(
+    "doc_count" / U64,
+    "generation" / U64,
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "checksum" / Hash32,
+)
+
+LexSegmentManifest = Struct(
+    "path" / String(),
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "checksum" / Hash32,
+)
+"""One packed Tantivy file."""
+
+VecIndexManifest = Struct(
+    "vector_count" / U64,
+    "dimension" / U32,
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "checksum" / Hash32,
+    "compression_mode" / VectorCompression,
+    "model" / Option(String()),
+)
+
+ClipIndexManifest = Struct(
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "vector_count" / U64,
+    "dimension" / U32,
+    "checksum" / Hash32,
+    "model_name" / String(),
+)
+
+IndexManifests = Struct(
+    "lex" / Option(LexIndexManifest),
+    "lex_segments" / Vec(LexSegmentManifest, min_item=56),
+    "vec" / Option(VecIndexManifest),
+    "clip" / Option(ClipIndexManifest),
+)
+
+TimeIndexManifest = Struct(
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "entry_count" / U64,
+    "checksum" / Hash32,
+)
+
+TemporalTrackManifest = Struct(
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "entry_count" / U64,
+    "anchor_count" / U64,
+    "checksum" / Hash32,
+    "flags" / U32,
+)
+
+MemoriesTrackManifest = Struct(
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "card_count" / U64,
+    "entity_count" / U64,
+    "checksum" / Hash32,
+)
+
+LogicMeshManifest = Struct(
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "node_count" / U64,
+    "edge_count" / U64,
+    "checksum" / Hash32,
+)
+
+SketchTrackManifest = Struct(
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "entry_count" / U64,
+    "entry_size" / U16,
+    "flags" / U32,
+    "checksum" / Hash32,
+)
+
+# --- segment catalog --------------------------------------------------------------------------
+
+SegmentSpan = Struct(
+    "frame_start" / U64,
+    "frame_end" / U64,
+    "page_start" / U32,
+    "page_end" / U32,
+    "token_start" / U64,
+    "token_end" / U64,
+)
+
+SegmentCommon = Struct(
+    "segment_id" / U64,
+    "bytes_offset" / U64,
+    "bytes_length" / U64,
+    "checksum" / Hash32,
+    "build_sequence" / U64,
+    "codec_version" / U16,
+    "compression" / SegmentCompression,
+    "span" / Option(SegmentSpan),
+)
+SEGMENT_COMMON_MIN = 8 * 3 + 32 + 8 + 2 + 4 + 1
+
+LexSegmentDescriptor = Struct("common" / SegmentCommon, "doc_count" / U64)
+VecSegmentDescriptor = Struct(
+    "common" / SegmentCommon,
+    "vector_count" / U64,
+    "dimension" / U32,
+    "vector_compression" / VectorCompression,
+)
+TimeSegmentDescriptor = Struct("common" / SegmentCommon, "entry_count" / U64)
+TemporalSegmentDescriptor = Struct(
+    "common" / SegmentCommon, "entry_count" / U64, "anchor_count" / U64, "flags" / U32
+)
+TantivySegmentDescriptor = Struct("common" / SegmentCommon, "path" / String())
+
+SegmentStats = Struct(
+    "doc_count" / U64,
+    "vector_count" / U64,
+    "time_entries" / U64,
+    "bytes_uncompressed" / U64,
+    "build_micros" / U64,
+)
+
+IndexSegmentRef = Struct("kind" / SegmentKind, "common" / SegmentCommon, "stats" / SegmentStats)
+
+SegmentCatalog = Struct(
+    "next_segment_id" / U64,
+    "version" / U32,
+    "lex_enabled" / Bool(),
+    "lex_segments" / Vec(LexSegmentDescriptor, min_item=SEGMENT_COMMON_MIN + 8),
+    "vec_segments" / Vec(VecSegmentDescriptor, min_item=SEGMENT_COMMON_MIN + 16),
+    "time_segments" / Vec(TimeSegmentDescriptor, min_item=SEGMENT_COMMON_MIN + 8),
+    "temporal_segments" / Vec(TemporalSegmentDescriptor, min_item=SEGMENT_COMMON_MIN + 20),
+    "tantivy_segments" / Vec(TantivySegmentDescriptor, min_item=SEGMENT_COMMON_MIN + 8),
+    "index_segments" / Vec(IndexSegmentRef, min_item=SEGMENT_COMMON_MIN + 44),
+)
+
+# --- ticket, binding, replay, enrichment --------------------------------------------------------
+
+TicketRef = Struct(
+    "issuer" / String(),
+    "seq_no" / I64,
+    "expires_in_secs" / U64,
+    "capacity_bytes" / U64,
+    "verified" / Bool(),
+)
+
+# uuid::Uuid goes through serde as a byte string in non-human-readable formats: a u64
+# length that is always 16, then the 16 bytes. Const makes the schema reject other lengths.
+Uuid = Struct("len" / Const(16, U64), "bytes" / Bytes(16))
+MemoryBinding = Struct(
+    "memory_id" / Uuid,
+    "memory_name" / String(),
+    "bound_at" / String(),  # chrono DateTime<Utc>: RFC 3339 text
+    "api_url" / String(),
+)
+
+ReplayManifest = Struct(
+    "segment_offset" / U64,
+    "segment_size" / U64,
+    "session_count" / U32,
+    "total_actions" / U64,
+    "version" / U32,
+)
+
+EnrichmentTask = Struct("frame_id" / U64, "created_at" / U64, "chunks_done" / U32, "chunks_total" / U32)
+EnrichmentQueue = Struct("tasks" / Vec(EnrichmentTask, min_item=24), "updated_at" / U64)
+
+# --- the TOC, by revision ----------------------------------------------------------------------
+
+
+def _toc(frame, *, tracks: bool, sketch_replay_enrichment: bool) -> Struct:
+    parts = [
+        "toc_version" / U64,
+        "segments" / Vec(SegmentMeta, min_item=84),
+        "frames" / Vec(frame, min_item=100),
+        "indexes" / IndexManifests,
+        "time_index" / Option(TimeIndexManifest),
+        "temporal_track" / Option(TemporalTrackManifest),
+    ]
+    if tracks:
+        parts += ["memories_track" / Option(MemoriesTrackManifest), "logic_mesh" / Option(LogicMeshManifest)]
+    if sketch_replay_enrichment:
+        parts += ["sketch_track" / Option(SketchTrackManifest)]
+    parts += ["segment_catalog" / SegmentCatalog, "ticket_ref" / TicketRef, "memory_binding" / Option(MemoryBinding)]
+    if sketch_replay_enrichment:
+        parts += ["replay_manifest" / Option(ReplayManifest), "enrichment_queue" / EnrichmentQueue]
+    parts += ["merkle_root" / Hash32, "toc_checksum" / Hash32]
+    return Struct(*parts)
+
+
+Toc_2_0_160 = _toc(Frame, tracks=True, sketch_replay_enrichment=True)
+"""The TOC as memvid-sdk 2.0.160 (memvid-core 2.0.14x) writes it."""
+
+TOC_CHECKSUM_SIZE = 32
