@@ -16,7 +16,7 @@ import io
 from typing import Any, Callable, Iterable, Sequence
 
 from construct import (
-    Adapter,
+
     Bytes,
     Construct,
     ConstructError,
@@ -355,5 +355,14 @@ def walk_types(con: Construct) -> Iterable[Construct]:
 __all__ = [
     "U8", "U16", "U32", "U64", "I64", "F32", "F64", "Hash32",
     "Bool", "Option", "Vec", "ByteVec", "String", "Map", "Enum", "Tagged", "Exact",
-    "BincodeError", "fields", "walk_types", "utf8_key", "Adapter",
+    "BincodeError", "fields", "walk_types", "utf8_key", "to_plain",
 ]
+
+
+def to_plain(value):
+    """Construct's parse result as plain dicts and lists (drops Construct's ``_io`` keys)."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("_"))}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value

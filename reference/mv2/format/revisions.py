@@ -1,0 +1,157 @@
+"""TOC revisions and exact decoding with coded errors (spec: "Revisions and compatibility").
+
+No byte in an MV2 file names the TOC revision (``toc_version`` is 0 in every revision seen),
+so a reader decides by structure: the TOC must decode under the revision's schema, consuming
+every byte. :func:`decode_toc` tries the known revisions newest first and keeps the first
+that decodes exactly. The revisions differ early in the byte stream (the frame layout, or
+the fields after the index manifests), so a wrong revision fails within the first frame or
+the first few manifest fields; trying costs little.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from construct import ConstructError, Struct, StreamError
+
+from ..errors import CorruptFileError
+from .bincode import BincodeError, Option, Vec
+from .frame import Frame
+from .toc import (
+    LexIndexManifest,
+    LexSegmentManifest,
+    VecIndexManifest,
+    _toc,
+)
+from .wal import WalEntry, _wal_entry_data, wal_entry
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One TOC revision: the shapes of the TOC, a frame and a WAL record payload."""
+
+    name: str
+    toc: Struct
+    frame: Struct
+    wal_entry: object
+    written_by: str
+    notes: str = ""
+
+
+_FRAME_2_0_123 = Struct(
+    *[sc for sc in Frame.subcons if sc.name not in ("source_sha256", "source_path", "enrichment_state")]
+)
+_INDEXES_2_0_123 = Struct(
+    "lex" / Option(LexIndexManifest),
+    "lex_segments" / Vec(LexSegmentManifest, min_item=56),
+    "vec" / Option(VecIndexManifest),
+)
+
+
+def _toc_2_0_123() -> Struct:
+    base = _toc(_FRAME_2_0_123, tracks=True, sketch_replay_enrichment=False)
+    subcons = [("indexes" / _INDEXES_2_0_123) if sc.name == "indexes" else sc for sc in base.subcons]
+    return Struct(*subcons)
+
+
+REVISIONS: dict[str, Revision] = {
+    r.name: r
+    for r in [
+        Revision(
+            name="memvid-2.0.160",
+            toc=_toc(Frame, tracks=True, sketch_replay_enrichment=True),
+            frame=Frame,
+            wal_entry=WalEntry,
+            written_by="memvid-sdk 2.0.160 (memvid-core 2.0.14x)",
+        ),
+        Revision(
+            name="memvid-2.0.123",
+            toc=_toc_2_0_123(),
+            frame=_FRAME_2_0_123,
+            wal_entry=wal_entry(_wal_entry_data(source_fields=False)),
+            written_by="memvid-sdk 2.0.123",
+            notes="no sketch_track, replay_manifest, enrichment_queue, indexes.clip; "
+            "frames and WAL frame records end after superseded_by / reuse_payload_from",
+        ),
+    ]
+}
+REVISION_ORDER = ["memvid-2.0.160", "memvid-2.0.123"]
+"""Order in which a reader tries revisions: newest first."""
+
+_TOC_CODES = {
+    "length": "MV2-E-TOC-LENGTH",
+    "utf8": "MV2-E-TOC-UTF8",
+    "bool": "MV2-E-TOC-VALUE",
+    "option": "MV2-E-TOC-VALUE",
+    "enum": "MV2-E-TOC-VALUE",
+    "order": "MV2-E-TOC-ORDER",
+    "trailing": "MV2-E-TOC-TRAILING",
+}
+
+
+def decode_exact(con, data, *, base_offset: int, what: str, code_for=None, default_code: str):
+    """Parse ``data`` completely with ``con``; map every failure to a coded CorruptFileError.
+
+    ``base_offset`` is the absolute file offset of ``data[0]`` so the error names a file
+    offset. ``code_for`` maps a :class:`BincodeError` kind to an error code.
+    """
+    stream = io.BytesIO(data)
+    try:
+        value = con.parse_stream(stream)
+        rest = len(data) - stream.tell()
+        if rest:
+            raise BincodeError(f"{rest} trailing bytes", kind="trailing", offset=stream.tell())
+        return value
+    except BincodeError as exc:
+        code = (code_for or {}).get(exc.kind, default_code)
+        raise CorruptFileError(f"{what}: {_short(exc)}", code=code, offset=base_offset + max(exc.offset, 0)) from None
+    except StreamError as exc:
+        code = (code_for or {}).get("truncated", default_code)
+        raise CorruptFileError(f"{what} ends inside a value: {_short(exc)}", code=code, offset=base_offset + len(data)) from None
+    except ConstructError as exc:
+        code = (code_for or {}).get("value", default_code)
+        raise CorruptFileError(f"{what}: {_short(exc)}", code=code, offset=base_offset + stream.tell()) from None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    path = ""
+    for line in text:
+        if line.startswith("Error in path"):
+            path = line.replace("Error in path (parsing) -> ", "").replace("Error in path (building) -> ", "")
+    msg = text[-1] if text else type(exc).__name__
+    return f"{msg} (in {path})" if path else msg
+
+
+TOC_CODE_FOR = dict(_TOC_CODES, truncated="MV2-E-TOC-TRUNCATED", value="MV2-E-TOC-VALUE")
+
+
+def decode_toc(data: bytes, *, base_offset: int = 0, revision: str | None = None):
+    """Decode TOC bytes; return ``(revision, value)``.
+
+    With ``revision`` given, only that revision is tried. Otherwise each known revision is
+    tried in :data:`REVISION_ORDER` and the first exact decode wins. If none decodes, the
+    error reported is the one from the revision that got furthest into the bytes, which is
+    the most specific account of what is wrong.
+    """
+    names = [revision] if revision else REVISION_ORDER
+    best: CorruptFileError | None = None
+    for name in names:
+        rev = REVISIONS[name]
+        try:
+            value = decode_exact(rev.toc, data, base_offset=base_offset, what=f"TOC ({name})",
+                                 code_for=TOC_CODE_FOR, default_code="MV2-E-TOC-DECODE")
+            return rev, value
+        except CorruptFileError as exc:
+            if best is None or (exc.offset or 0) > (best.offset or 0):
+                best = exc
+    assert best is not None
+    if revision is None and len(names) > 1:
+        best.message = f"no known TOC revision decodes these bytes; closest: {best.message}"
+        best.args = (f"{best.code} at byte {best.offset}: {best.message}",)
+    raise best
+
+
+def encode_toc(value, revision: str) -> bytes:
+    return REVISIONS[revision].toc.build(value)

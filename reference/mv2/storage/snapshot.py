@@ -1,0 +1,143 @@
+"""Opening a file for reading: header, last commit, TOC, WAL and pending records (spec: "Reading a file").
+
+:func:`read_snapshot` performs the reader algorithm of the spec, in order:
+
+1. decode the header and check the fields a reader depends on;
+2. find the last valid commit by the footer scan (never trusting ``header.footer_offset``);
+3. decode the TOC, choosing the revision by structure;
+4. scan the WAL (every live record must be intact);
+5. apply the pending records (``sequence > header.wal_sequence``) in memory.
+
+It never writes. The result holds the source open; close it (or use ``with``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..errors import CorruptFileError
+from ..format.bincode import to_plain
+from ..format.footer import FOOTER_SIZE
+from ..format.header import HEADER_SIZE, MAGIC, SPEC_MAJOR, SPEC_MINOR, VERSION, WAL_OFFSET, Header
+from ..format.payload import decode_payload, iter_canonical
+from ..format.revisions import Revision, decode_toc
+from ..format.wal import WAL_RECORD_HEADER_SIZE
+from .locate import Commit, Location, find_last_commit, require_commit
+from .replay import FrameState, apply_pending
+from .source import Source
+from .wal import WalScan, scan_wal
+
+
+@dataclass
+class Snapshot:
+    source: Source
+    header: dict
+    location: Location
+    commit: Commit
+    revision: Revision
+    toc: dict
+    wal: WalScan
+    frames: list[FrameState]
+    pending_count: int
+    notes: list[str] = field(default_factory=list)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self.source.close()
+
+    def __enter__(self) -> "Snapshot":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- geometry ----------------------------------------------------------------------------
+    @property
+    def data_start(self) -> int:
+        return self.header["wal_offset"] + self.header["wal_size"]
+
+    @property
+    def committed_frames(self) -> list[dict]:
+        return self.toc["frames"]
+
+    # -- payloads ----------------------------------------------------------------------------
+    def stored_payload(self, frame: FrameState):
+        """The stored (possibly compressed) bytes of a frame's payload, zero-copy when in the file."""
+        f = frame.fields
+        if frame.inline_payload is not None:
+            return frame.inline_payload
+        return self.source.view(f["payload_offset"], f["payload_length"], what=f"payload of frame {f['id']}")
+
+    def iter_canonical(self, frame: FrameState):
+        f = frame.fields
+        return iter_canonical(self.stored_payload(frame), f["canonical_encoding"], f["canonical_length"],
+                              frame_id=f["id"], offset=f["payload_offset"])
+
+    def canonical_payload(self, frame: FrameState) -> bytes:
+        f = frame.fields
+        return decode_payload(self.stored_payload(frame), f["canonical_encoding"], f["canonical_length"],
+                              frame_id=f["id"], offset=f["payload_offset"])
+
+
+def check_header(h: dict, file_size: int) -> None:
+    """The header checks every reader must make before trusting any header field."""
+    if h["magic"] != MAGIC:
+        raise CorruptFileError(f"header magic is {bytes(h['magic'])!r}, not {MAGIC!r}", code="MV2-E-HDR-MAGIC", offset=0)
+    if h["version"] != VERSION or h["spec_major"] != SPEC_MAJOR or h["spec_minor"] != SPEC_MINOR:
+        raise CorruptFileError(
+            f"header version {h['version']:#06x} / spec {h['spec_major']}.{h['spec_minor']} is not 2.1",
+            code="MV2-E-HDR-VERSION", offset=4,
+        )
+    if h["wal_offset"] != WAL_OFFSET:
+        raise CorruptFileError(f"wal_offset is {h['wal_offset']}, not {WAL_OFFSET}", code="MV2-E-HDR-WAL", offset=16)
+    if h["wal_size"] < WAL_RECORD_HEADER_SIZE or h["wal_offset"] + h["wal_size"] + FOOTER_SIZE > file_size:
+        raise CorruptFileError(
+            f"wal_size {h['wal_size']} is impossible in a file of {file_size} bytes",
+            code="MV2-E-HDR-WAL", offset=24,
+        )
+    if h["wal_checkpoint_pos"] > h["wal_size"]:
+        raise CorruptFileError(
+            f"wal_checkpoint_pos {h['wal_checkpoint_pos']} lies past the WAL region of {h['wal_size']} bytes",
+            code="MV2-E-HDR-CHECKPOINT", offset=32,
+        )
+
+
+def read_header(src: Source) -> dict:
+    if src.size < HEADER_SIZE + FOOTER_SIZE:
+        raise CorruptFileError(f"file is {src.size} bytes, shorter than a header and a footer", code="MV2-E-FILE-SHORT", offset=src.size)
+    h = to_plain(Header.parse(src.view(0, HEADER_SIZE, what="header")))
+    check_header(h, src.size)
+    return h
+
+
+def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "strict", revision: str | None = None) -> Snapshot:
+    src = path_or_source if isinstance(path_or_source, Source) else Source.open(path_or_source)
+    try:
+        header = read_header(src)
+        data_start = header["wal_offset"] + header["wal_size"]
+        location = find_last_commit(src, floor=data_start)
+        commit = require_commit(location, src)
+        rev, toc_value = decode_toc(
+            src.read(commit.toc_offset, commit.toc_len, what="TOC"), base_offset=commit.toc_offset, revision=revision
+        )
+        toc = to_plain(toc_value)
+        wal = scan_wal(
+            src,
+            wal_offset=header["wal_offset"],
+            wal_size=header["wal_size"],
+            revision=rev,
+            checkpoint_pos=header["wal_checkpoint_pos"],
+            mode=wal_mode,
+        )
+        pending = wal.pending(header["wal_sequence"]) if apply_wal else []
+        replay = apply_pending(toc["frames"], pending, wal_offset=header["wal_offset"])
+        return Snapshot(src, header, location, commit, rev, toc, wal, replay.frames, len(pending))
+    except BaseException:
+        if not isinstance(path_or_source, Source):
+            src.close()
+        raise
+
+
+def open_snapshot(path: str | os.PathLike, **kw) -> Snapshot:
+    return read_snapshot(path, **kw)
