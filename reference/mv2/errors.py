@@ -78,6 +78,10 @@ _ENTRIES = [
     ("MV2-E-TIME-MISMATCH", "invalid", "time index entries disagree with the frames", "time-index"),
     ("MV2-E-LEX-MISMATCH", "invalid", "the two lists of Tantivy files in the TOC disagree", "lex-vec"),
     ("MV2-E-SKETCH-MISMATCH", "invalid", "the sketch track disagrees with the frames", "segments"),
+    # warnings: writer defects memvid-sdk itself produces; they do not make a file invalid
+    ("MV2-W-STALE-MANIFEST", "warning", "a manifest points at bytes another structure owns; the index is absent", "checksums"),
+    ("MV2-W-STALE-MIRROR", "warning", "index_segments entries differ from the catalog they mirror", "toc-footer"),
+    ("MV2-W-SKETCH-STALE", "warning", "the sketch track's entry count differs from the frame count", "segments"),
     # unsupported
     ("MV2-E-UNSUPPORTED", "unsupported", "the file uses a feature this implementation does not implement", "conformance"),
     # usage and environment
