@@ -33,6 +33,7 @@ class CodeInfo:
 _ENTRIES = [
     # file as a whole
     ("MV2-E-FILE-SHORT", "malformed", "file is shorter than the header plus the WAL plus a footer", "layout"),
+    ("MV2-E-FILE-TRUNCATED", "malformed", "the file ends inside its WAL region", "layout"),
     ("MV2-E-FILE-TRAILING", "invalid", "bytes follow the last valid commit footer", "toc-footer"),
     ("MV2-E-FILE-UNREADABLE", "io", "the file could not be opened or read", "layout"),
     # header

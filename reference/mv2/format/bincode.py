@@ -355,7 +355,7 @@ def walk_types(con: Construct) -> Iterable[Construct]:
 __all__ = [
     "U8", "U16", "U32", "U64", "I64", "F32", "F64", "Hash32",
     "Bool", "Option", "Vec", "ByteVec", "String", "Map", "Enum", "Tagged", "Exact",
-    "BincodeError", "fields", "walk_types", "utf8_key", "to_plain",
+    "BincodeError", "fields", "walk_types", "utf8_key", "to_plain", "describe",
 ]
 
 
@@ -366,3 +366,13 @@ def to_plain(value):
     if isinstance(value, list):
         return [to_plain(v) for v in value]
     return value
+
+
+def describe(struct: Struct, **docs: str) -> Struct:
+    """Attach a description to named fields of ``struct`` (used for the spec's tables)."""
+    by_name = {sc.name: sc for sc in struct.subcons}
+    for name, text in docs.items():
+        if name not in by_name:
+            raise KeyError(f"{name} is not a field of this struct")
+        by_name[name].docs = text
+    return struct

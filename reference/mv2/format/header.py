@@ -22,17 +22,17 @@ LEGACY_LOCK_END = 140
 """memvid clears bytes 80..140 (a retired lock area) whenever it opens a file."""
 
 Header = Struct(
-    "magic" / Bytes(4),
-    "version" / U16,
-    "spec_major" / U8,
-    "spec_minor" / U8,
-    "footer_offset" / U64,
-    "wal_offset" / U64,
-    "wal_size" / U64,
-    "wal_checkpoint_pos" / U64,
-    "wal_sequence" / U64,
-    "toc_checksum" / Hash32,
-    "reserved" / Bytes(HEADER_SIZE - DATA_FIELDS_END),
+    ("magic" / Bytes(4)) * 'ASCII "MV2" then a zero byte: `4D 56 32 00`.',
+    ("version" / U16) * "`0x0201` = (spec_major << 8) | spec_minor; stored `01 02`.",
+    ("spec_major" / U8) * "2.",
+    ("spec_minor" / U8) * "1.",
+    ("footer_offset" / U64) * "Absolute offset of the committed TOC (not of the footer, despite the name).",
+    ("wal_offset" / U64) * "Absolute offset of the WAL region: always 4096.",
+    ("wal_size" / U64) * "Length of the WAL region in bytes.",
+    ("wal_checkpoint_pos" / U64) * "Offset *within the WAL region* of the write head at the last checkpoint.",
+    ("wal_sequence" / U64) * "Sequence number of the last checkpointed WAL record; 0 if none.",
+    ("toc_checksum" / Hash32) * "Copy of the committed TOC's `toc_checksum`.",
+    ("reserved" / Bytes(HEADER_SIZE - DATA_FIELDS_END)) * "Zero.",
 )
 """The header. ``footer_offset`` is the absolute offset of the TOC (not of the footer)."""
 

@@ -93,3 +93,21 @@ __all__ = [
     "TrackHeader", "ReplayHeader", "MEMORIES_MAGIC", "LOGIC_MESH_MAGIC", "REPLAY_MAGIC",
     "TIME_MAGIC", "TimeIndex", "Array", "this",
 ]
+
+from .bincode import describe  # noqa: E402
+
+describe(VecDocument, frame_id="Frame id.", embedding="The vector.")
+describe(HnswVecIndex, graph="The HNSW graph.", ids="Frame id of each graph node, by node index.", dimension="Vector dimension.")
+describe(HnswGraph, metric="Unit struct (Euclidean): zero bytes.",
+         zero_layer="Layer 0: per node, 32 neighbour slots; `u64::MAX` marks an empty slot.",
+         features="The vectors, by node index.",
+         layers="Upper layers: per node, its layer-0 index, next node and 16 neighbour slots.",
+         prng_state="Pcg64 state (u128).", prng_increment="Pcg64 increment (u128).",
+         ef_construction="100 in memvid.")
+describe(SketchHeader, magic='ASCII "MVSK".', version="1.", entry_size="Bytes per entry (32 = small).",
+         entry_count="Number of entries.", flags="0.", reserved="0.")
+describe(SketchEntrySmall, simhash="64-bit SimHash of the frame's tokens.", term_filter="128-bit term filter.",
+         top_terms="Hashes of the two heaviest terms, folded to u32.")
+describe(LexDocument, frame_id="Frame id (the uri says `memvid://frame/<id>`).", tokens="Tokens.",
+         tags="Tags as a map.", content="Indexed text.", content_lower="Lower-cased text.",
+         uri="`memvid://frame/<id>`.", title="None.", sections="Text sections.")

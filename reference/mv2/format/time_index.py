@@ -14,11 +14,14 @@ TIME_MAGIC = b"MVTI"
 TIME_HEADER_SIZE = 12
 TIME_ENTRY_SIZE = 16
 
-TimeEntry = Struct("timestamp" / I64, "frame_id" / U64)
+TimeEntry = Struct(
+    ("timestamp" / I64) * "The frame's timestamp (Unix seconds).",
+    ("frame_id" / U64) * "The frame's id.",
+)
 TimeIndex = Struct(
-    "magic" / Bytes(4),
-    "count" / U64,
-    "entries" / Array(this.count, TimeEntry),
+    ("magic" / Bytes(4)) * 'ASCII "MVTI".',
+    ("count" / U64) * "Number of entries.",
+    ("entries" / Array(this.count, TimeEntry)) * "Entries sorted by (timestamp, frame_id).",
 )
 """Parse only after checking ``len == 12 + 16 * count`` (``segments.check_time_index``)."""
 

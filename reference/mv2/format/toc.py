@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from construct import Bytes, Const, Struct
 
-from .bincode import I64, U16, U32, U64, Bool, Enum, Hash32, Option, String, Vec
+from .bincode import I64, U16, U32, U64, Bool, Enum, Hash32, Option, String, Vec, describe
 from .frame import Frame
 
 # --- enums ----------------------------------------------------------------------------------
@@ -212,21 +212,34 @@ EnrichmentQueue = Struct("tasks" / Vec(EnrichmentTask, min_item=24), "updated_at
 
 def _toc(frame, *, tracks: bool, sketch_replay_enrichment: bool) -> Struct:
     parts = [
-        "toc_version" / U64,
-        "segments" / Vec(SegmentMeta, min_item=84),
-        "frames" / Vec(frame, min_item=100),
-        "indexes" / IndexManifests,
-        "time_index" / Option(TimeIndexManifest),
-        "temporal_track" / Option(TemporalTrackManifest),
+        ("toc_version" / U64) * "0 in every file seen.",
+        ("segments" / Vec(SegmentMeta, min_item=84)) * "Legacy segment table; always empty.",
+        ("frames" / Vec(frame, min_item=100)) * "Every frame ever written, in id order.",
+        ("indexes" / IndexManifests) * "Lexical (Tantivy) and vector index manifests.",
+        ("time_index" / Option(TimeIndexManifest)) * "The `MVTI` time index.",
+        ("temporal_track" / Option(TemporalTrackManifest)) * "Temporal mention track (`MVTN`); None in SDK files.",
     ]
     if tracks:
-        parts += ["memories_track" / Option(MemoriesTrackManifest), "logic_mesh" / Option(LogicMeshManifest)]
+        parts += [
+            ("memories_track" / Option(MemoriesTrackManifest)) * "Memory cards (`MVMC`).",
+            ("logic_mesh" / Option(LogicMeshManifest)) * "Entity graph (`MVLM`).",
+        ]
     if sketch_replay_enrichment:
-        parts += ["sketch_track" / Option(SketchTrackManifest)]
-    parts += ["segment_catalog" / SegmentCatalog, "ticket_ref" / TicketRef, "memory_binding" / Option(MemoryBinding)]
+        parts += [("sketch_track" / Option(SketchTrackManifest)) * "Search pre-filter sketches (`MVSK`)."]
+    parts += [
+        ("segment_catalog" / SegmentCatalog) * "Catalog of index segments, including the Tantivy files.",
+        ("ticket_ref" / TicketRef) * "Capacity ticket.",
+        ("memory_binding" / Option(MemoryBinding)) * "Binding to a hosted memory; None in local files.",
+    ]
     if sketch_replay_enrichment:
-        parts += ["replay_manifest" / Option(ReplayManifest), "enrichment_queue" / EnrichmentQueue]
-    parts += ["merkle_root" / Hash32, "toc_checksum" / Hash32]
+        parts += [
+            ("replay_manifest" / Option(ReplayManifest)) * "Recorded sessions (`MV2RPLY!` segment).",
+            ("enrichment_queue" / EnrichmentQueue) * "Frames awaiting background enrichment.",
+        ]
+    parts += [
+        ("merkle_root" / Hash32) * "32 zero bytes; never computed.",
+        ("toc_checksum" / Hash32) * "BLAKE3 of this TOC encoded with this field zeroed.",
+    ]
     return Struct(*parts)
 
 
@@ -234,3 +247,35 @@ Toc_2_0_160 = _toc(Frame, tracks=True, sketch_replay_enrichment=True)
 """The TOC as memvid-sdk 2.0.160 (memvid-core 2.0.14x) writes it."""
 
 TOC_CHECKSUM_SIZE = 32
+
+# --- field descriptions (rendered into the spec's tables) ---------------------------------------
+
+describe(IndexManifests,
+         lex="Legacy monolithic lexical index; None in every SDK file.",
+         lex_segments="The packed Tantivy files, sorted by path.",
+         vec="Monolithic vector index, or a placeholder with length 0.",
+         clip="Image-embedding index; None in SDK files.")
+describe(LexSegmentManifest, path="File name inside the Tantivy directory.", bytes_offset="Absolute offset.",
+         bytes_length="Length.", checksum="BLAKE3 of the file's bytes.")
+describe(VecIndexManifest, vector_count="Number of vectors.", dimension="Vector dimension.",
+         bytes_offset="Absolute offset.", bytes_length="Length; 0 for a placeholder.",
+         checksum="BLAKE3 of the segment (SHA-256 of nothing in placeholders).",
+         compression_mode="`none` or `pq96`.", model="Embedding model name, if recorded.")
+describe(TimeIndexManifest, bytes_offset="Absolute offset of the `MVTI` segment.", bytes_length="Its length.",
+         entry_count="Number of entries.", checksum="BLAKE3 of the segment.")
+describe(SketchTrackManifest, bytes_offset="Absolute offset of the `MVSK` segment.", bytes_length="Its length.",
+         entry_count="Number of entries (one per frame).", entry_size="32, 64 or 96 bytes.", flags="0.",
+         checksum="BLAKE3 of the segment.")
+describe(SegmentCatalog, next_segment_id="One more than the highest segment id ever assigned.",
+         version="1.", lex_enabled="Whether the memory has full-text search.",
+         lex_segments="Parallel-builder lexical segments (9.4).", vec_segments="Parallel-builder vector segments (9.2).",
+         time_segments="Parallel-builder time blocks (8).", temporal_segments="Temporal segments; empty in SDK files.",
+         tantivy_segments="The Tantivy files again, with segment ids.",
+         index_segments="A mirror of the lex/vec/time/temporal descriptors; informative only.")
+describe(SegmentCommon, segment_id="Catalog-wide id.", bytes_offset="Absolute offset.", bytes_length="Length.",
+         checksum="BLAKE3 of the segment.", build_sequence="0 in SDK files.",
+         codec_version="1 for parallel-builder segments, 0 for Tantivy files.",
+         compression="`none` in every file seen.", span="Frames (and pages, tokens) the segment covers.")
+describe(TicketRef, issuer="`free-tier` in SDK files.", seq_no="Ticket sequence number.",
+         expires_in_secs="0 = never.", capacity_bytes="Capacity limit the writer enforces.",
+         verified="Whether the ticket's signature was checked.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from construct import Struct
 
-from .bincode import F32, I64, U32, U64, ByteVec, Enum, Hash32, Map, Option, String, Tagged, Vec
+from .bincode import F32, I64, U32, U64, ByteVec, Enum, Hash32, Map, Option, String, Tagged, Vec, describe
 from .frame import AnchorSource, CanonicalEncoding, DocMetadata, EnrichmentState, FrameRole, TextChunkManifest  # noqa: F401
 
 WAL_RECORD_HEADER_SIZE = 48
@@ -17,10 +17,10 @@ WAL_DEFAULT_SIZE = 64 * 1024
 """Size memvid-sdk 2.0.160 gives a new file's WAL; 2.0.123 used 4 MiB."""
 
 WalRecordHeader = Struct(
-    "sequence" / U64,
-    "length" / U32,
-    "reserved" / U32,
-    "checksum" / Hash32,  # BLAKE3-256 of the payload
+    ("sequence" / U64) * "Record sequence number: 1 for the first record ever, +1 per record.",
+    ("length" / U32) * "Payload length in bytes; never 0.",
+    ("reserved" / U32) * "Zero.",
+    ("checksum" / Hash32) * "BLAKE3-256 of the payload.",
 )
 
 FrameWalOp = Enum("FrameWalOp", ["insert", "tombstone"])
@@ -85,3 +85,21 @@ def wal_entry(entry_data: Struct) -> Tagged:
 
 WalEntry = wal_entry(WalEntryData)
 """A record payload: variant 0 is a frame operation, variant 1 a Tantivy checkpoint."""
+
+describe(WalEntryData,
+         timestamp="Frame timestamp (tombstones: the time of deletion).", kind="Frame kind.", track="Frame track.",
+         payload="Stored payload bytes (compressed when the encoding is zstd); empty for tombstones.",
+         embedding="The frame's vector, if any.", uri="Frame URI, or None for the default.", title="Frame title.",
+         canonical_encoding="Encoding of `payload`.", canonical_length="Decoded payload length.",
+         metadata="Document metadata.", search_text="Indexed text.", tags="Tags.", labels="Labels.",
+         extra_metadata="Key/value metadata.", content_dates="Detected dates.", chunk_manifest="Chunk manifest.",
+         role="Frame role.", parent_sequence="For a chunk: WAL sequence of its parent document's record.",
+         chunk_index="For a chunk: its index.", chunk_count="Number of chunks.",
+         op="`insert` or `tombstone`.", target_frame_id="For a tombstone: the frame to delete.",
+         supersedes_frame_id="For a replacement: the frame it supersedes.",
+         reuse_payload_from="Share the payload of this existing frame instead of `payload`.",
+         source_sha256="Hash of the original input (BLAKE3).", source_path="Original input path.",
+         enrichment_state="`searchable` or `enriched`.")
+describe(LexWalBatch, generation="Commit generation of the checkpoint.", doc_count="Tantivy document count.",
+         checksum="BLAKE3 over, per file sorted by path, BLAKE3(file) then the path.",
+         segments="The packed Tantivy files at this checkpoint.")

@@ -28,6 +28,9 @@ from .replay import FrameState, apply_pending
 from .source import Source
 from .wal import WalScan, scan_wal
 
+MAX_WAL_SIZE = 1 << 40
+"""Largest WAL region a reader accepts; anything larger is a damaged header, not a real file."""
+
 
 @dataclass
 class Snapshot:
@@ -91,10 +94,14 @@ def check_header(h: dict, file_size: int) -> None:
         )
     if h["wal_offset"] != WAL_OFFSET:
         raise CorruptFileError(f"wal_offset is {h['wal_offset']}, not {WAL_OFFSET}", code="MV2-E-HDR-WAL", offset=16)
-    if h["wal_size"] < WAL_RECORD_HEADER_SIZE or h["wal_offset"] + h["wal_size"] + FOOTER_SIZE > file_size:
+    if h["wal_size"] < WAL_RECORD_HEADER_SIZE or h["wal_size"] > MAX_WAL_SIZE:
+        raise CorruptFileError(f"wal_size {h['wal_size']} is outside [{WAL_RECORD_HEADER_SIZE}, {MAX_WAL_SIZE}]",
+                               code="MV2-E-HDR-WAL", offset=24)
+    if h["wal_offset"] + h["wal_size"] + FOOTER_SIZE > file_size:
         raise CorruptFileError(
-            f"wal_size {h['wal_size']} is impossible in a file of {file_size} bytes",
-            code="MV2-E-HDR-WAL", offset=24,
+            f"the file ends at byte {file_size}, before the end of its WAL region ({h['wal_offset'] + h['wal_size']}) "
+            "and a commit footer: it is truncated",
+            code="MV2-E-FILE-TRUNCATED", offset=file_size,
         )
     if h["wal_checkpoint_pos"] > h["wal_size"]:
         raise CorruptFileError(
@@ -105,7 +112,8 @@ def check_header(h: dict, file_size: int) -> None:
 
 def read_header(src: Source) -> dict:
     if src.size < HEADER_SIZE + FOOTER_SIZE:
-        raise CorruptFileError(f"file is {src.size} bytes, shorter than a header and a footer", code="MV2-E-FILE-SHORT", offset=src.size)
+        raise CorruptFileError(f"file is {src.size} bytes, shorter than a header and a footer: it is truncated or not an MV2 file",
+                               code="MV2-E-FILE-SHORT", offset=src.size)
     h = to_plain(Header.parse(src.view(0, HEADER_SIZE, what="header")))
     check_header(h, src.size)
     return h

@@ -163,7 +163,7 @@ class _Verifier:
             pass
         except MV2Error as exc:  # a check ran into bytes it could not even read
             self.fail(exc.code, exc.offset, exc.message)
-        self.a.regions.sort(key=lambda r: (r.offset, r.length, r.name))
+        self.a.regions.sort(key=lambda r: (r.offset, -r.length, r.name))
         return self.a
 
     def snapshot(self) -> None:
@@ -302,7 +302,10 @@ class _Verifier:
                 continue
             inside = lo <= r.offset and r.end <= hi
             overlapped = any(g.offset < r.end and r.offset < g.end for g in good)
-            if overlapped or not inside:
+            if not inside:
+                self.fail("MV2-E-SEG-BOUNDS", r.offset,
+                          f"{r.name} [{r.offset}, {r.end}) lies outside the data area [{lo}, {hi})")
+            elif overlapped:
                 # The manifest points at bytes a later commit reused or moved (memvid-sdk
                 # leaves such manifests after WAL growth or rebuilds); memvid treats the index
                 # as absent, and so do we.

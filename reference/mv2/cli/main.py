@@ -1,0 +1,182 @@
+"""The ``mv2`` command line (spec: "Command line" in the docs).
+
+Exit codes are part of the interface: 0 success (for ``verify``: the file is valid), 1 the
+file is corrupt or the requested item does not exist, 2 the command could not run (missing
+file, I/O error, bad arguments). Commands whose output is data take ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import MV2Error, NotFoundError
+from ..storage.snapshot import read_snapshot
+from ..storage.verify import analyze
+from ..storage.view import canonical_json, dump, frame_text
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Read, verify and write MV2 memory files.")
+# Tables stay legible when piped: a terminal keeps its own width, anything else gets 160.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_CORRUPT, EXIT_CANNOT_RUN = 0, 1, 2
+
+
+def _fail(exc: MV2Error, as_json: bool) -> "typer.Exit":
+    code = EXIT_CANNOT_RUN if exc.kind in ("io", "usage") and not isinstance(exc, NotFoundError) else EXIT_CORRUPT
+    if as_json:
+        print(json.dumps({"ok": False, "error": exc.to_json()}))
+    else:
+        err.print(f"[red]{exc.code}[/red] {'at byte ' + str(exc.offset) + ': ' if exc.offset is not None else ''}{exc.message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _file(path: Path) -> Path:
+    if not path.exists():
+        err.print(f"mv2: no such file: {path}")
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    if not path.is_file():
+        err.print(f"mv2: not a regular file: {path}")
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    return path
+
+
+@app.command()
+def verify(file: Path, json_out: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
+    """Check every checksum and invariant. Exit 0 if valid, 1 if corrupt (code on stdout), 2 if it cannot run."""
+    _file(file)
+    try:
+        a = analyze(file)
+    except MV2Error as exc:
+        raise _fail(exc, json_out)
+    if json_out:
+        print(json.dumps(a.to_json(), sort_keys=True))
+    elif a.ok:
+        print(f"ok {file} ({a.revision}, {a.frame_count} frames, generation {a.generation}"
+              + (f", {a.pending} pending WAL records" if a.pending else "") + ")")
+        for w in a.warnings:
+            print(f"warning {w.code} at byte {w.offset}: {w.message}")
+    else:
+        e = a.first_error
+        print(f"{e.code} at byte {e.offset}: {e.message}")
+    raise typer.Exit(EXIT_OK if a.ok else EXIT_CORRUPT)
+
+
+@app.command()
+def inspect(file: Path, json_out: bool = typer.Option(False, "--json")):
+    """Map every region of the file: name, offset, length, what checksum covers it and whether it matches."""
+    _file(file)
+    try:
+        a = analyze(file, keep_snapshot=True)
+    except MV2Error as exc:
+        raise _fail(exc, json_out)
+    snap = a.snapshot
+    info = a.to_json()
+    if snap is not None:
+        h = snap.header
+        info.update(wal_size=h["wal_size"], wal_sequence=h["wal_sequence"], wal_checkpoint_pos=h["wal_checkpoint_pos"],
+                    toc_offset=snap.commit.toc_offset, toc_len=snap.commit.toc_len)
+        snap.close()
+    info["regions"] = [r.to_json() for r in a.regions]
+    if json_out:
+        print(json.dumps(info, sort_keys=True))
+    else:
+        out.print(f"[bold]{file}[/bold]  {info['size']} bytes  revision {info['revision']}  generation {info['generation']}  "
+                  f"frames {info['frames']}  pending {info['pending_wal_records']}", highlight=False)
+        t = Table(show_lines=False)
+        for col in ("offset", "length", "end", "region", "covered by", "status"):
+            t.add_column(col, justify="right" if col in ("offset", "length", "end") else "left")
+        colour = {"ok": "green", "bad": "red", "stale": "yellow", "uncovered": "magenta", "unchecked": "white"}
+        for r in a.regions:
+            t.add_row(str(r.offset), str(r.length), str(r.end), r.name, r.covered_by, f"[{colour[r.status]}]{r.status}[/]")
+        out.print(t)
+        if a.first_error:
+            e = a.first_error
+            out.print(f"[red]{e.code}[/red] at byte {e.offset}: {e.message}", highlight=False)
+        for w in a.warnings:
+            out.print(f"[yellow]{w.code}[/yellow] at byte {w.offset}: {w.message}", highlight=False)
+    raise typer.Exit(EXIT_OK if a.ok else EXIT_CORRUPT)
+
+
+@app.command("dump")
+def dump_cmd(file: Path, output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout.")):
+    """Print the canonical JSON logical view (every frame, every status)."""
+    _file(file)
+    try:
+        with read_snapshot(file) as snap:
+            text = canonical_json(dump(snap))
+    except MV2Error as exc:
+        raise _fail(exc, False)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _find_frame(snap, ref: str):
+    if ref.isdigit():
+        fid = int(ref)
+        if fid < len(snap.frames):
+            return snap.frames[fid]
+        raise NotFoundError(f"no frame with id {fid} (the file has {len(snap.frames)})")
+    matches = [fr for fr in snap.frames if fr.fields["uri"] == ref]
+    if not matches:
+        raise NotFoundError(f"no frame with URI {ref!r}")
+    return matches[-1]  # memvid's frame(uri): the newest frame with that URI
+
+
+@app.command()
+def cat(file: Path, ref: str = typer.Argument(..., help="Frame id or URI (the newest frame with that URI).")):
+    """Write a frame's payload bytes (decompressed) to stdout."""
+    _file(file)
+    try:
+        with read_snapshot(file) as snap:
+            fr = _find_frame(snap, ref)
+            data = snap.canonical_payload(fr)
+    except MV2Error as exc:
+        raise _fail(exc, False)
+    sys.stdout.buffer.write(data)
+
+
+@app.command()
+def timeline(
+    file: Path,
+    since: Optional[int] = typer.Option(None, help="Only frames with timestamp >= SINCE (Unix seconds)."),
+    until: Optional[int] = typer.Option(None, help="Only frames with timestamp <= UNTIL."),
+    reverse: bool = typer.Option(False, "--reverse", help="Newest first."),
+    limit: Optional[int] = typer.Option(None, min=0),
+    json_out: bool = typer.Option(False, "--json"),
+):
+    """List active documents in time order, as memvid's timeline does."""
+    from ..index.time import timeline as build
+
+    _file(file)
+    try:
+        with read_snapshot(file) as snap:
+            entries = build(snap, lambda fr: frame_text(snap, fr), since=since, until=until, reverse=reverse, limit=limit)
+    except MV2Error as exc:
+        raise _fail(exc, json_out)
+    if json_out:
+        print(json.dumps({"entries": [e.to_json() for e in entries]}, ensure_ascii=False))
+        return
+    t = Table()
+    for col in ("id", "timestamp", "uri", "preview"):
+        t.add_column(col)
+    for e in entries:
+        t.add_row(str(e.frame_id), str(e.timestamp), e.uri or "", e.preview.replace("\n", " ⏎ "))
+    out.print(t)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
