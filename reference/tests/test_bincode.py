@@ -7,7 +7,7 @@ import time
 
 import pytest
 from construct import Struct
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mv2.format.bincode import (
@@ -47,6 +47,7 @@ def shape_values(draw):
 
 @pytest.mark.req("R-ENC-001", "R-ENC-004")
 @given(shape_values())
+@example(dict(a=0, b=0, c=None, d=[], e={"_io": "x", "_": ""}, f=False, g=b"", h="x", i=None))  # keys like Construct's internals
 @settings(max_examples=200, deadline=None)
 def test_round_trip_is_exact(v):
     raw = Shape.build(v)

@@ -16,6 +16,7 @@ import io
 from typing import Any, Callable, Iterable, Sequence
 
 from construct import (
+    Container,
 
     Bytes,
     Construct,
@@ -360,9 +361,16 @@ __all__ = [
 
 
 def to_plain(value):
-    """Construct's parse result as plain dicts and lists (drops Construct's ``_io`` keys)."""
-    if isinstance(value, dict):
+    """Construct's parse result as plain dicts and lists.
+
+    Construct's ``Container`` carries internal keys (``_io``); only those are dropped. A map
+    decoded by :class:`Map` is a plain ``dict`` and keeps every key, including user keys that
+    begin with an underscore.
+    """
+    if isinstance(value, Container):
         return {k: to_plain(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("_"))}
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [to_plain(v) for v in value]
     return value

@@ -22,6 +22,7 @@ import blake3
 
 from ..errors import CorruptFileError
 from ..format.payload import iter_canonical
+from ..format.text import default_uri, title_from_uri
 from .wal import WalRecord
 
 FRAME_DEFAULTS = {
@@ -48,38 +49,6 @@ class FrameState:
         return self.fields["id"]
 
 
-def default_uri(frame_id: int) -> str:
-    return f"mv2://frames/{frame_id}"
-
-
-def title_from_uri(uri: str) -> str | None:
-    """The title memvid derives from a URI: last path segment, extension dropped, words capitalised."""
-    s = uri.strip()
-    if not s:
-        return None
-    s = s.split("://", 1)[1] if "://" in s else s
-    s = s.split("#", 1)[0].split("?", 1)[0].rstrip("/")
-    seg = s.rsplit("/", 1)[-1].strip()
-    if not seg:
-        return None
-    stem = seg.rsplit(".", 1)[0].strip() if "." in seg else seg
-    if not stem:
-        return None
-    words = []
-    for part in stem.replace("-", " ").replace("_", " ").split(" "):
-        if part:
-            words.append(_ascii_upper(part[0]) + _ascii_lower(part[1:]))
-    return " ".join(words) or None
-
-
-def _ascii_upper(s: str) -> str:
-    return "".join(c.upper() if c.isascii() else c for c in s)
-
-
-def _ascii_lower(s: str) -> str:
-    return "".join(c.lower() if c.isascii() else c for c in s)
-
-
 @dataclass
 class ReplayResult:
     frames: list[FrameState]
@@ -88,18 +57,27 @@ class ReplayResult:
     notes: list[str] = field(default_factory=list)
 
 
-def apply_pending(committed: list[dict], records: list[WalRecord], *, wal_offset: int = 0) -> ReplayResult:
-    frames = [FrameState(dict(FRAME_DEFAULTS, **f)) for f in committed]
-    result = ReplayResult(frames)
-    seq_to_frame: dict[int, int] = {}
-    inserted: list[int] = []
-    for rec in records:
+class Replayer:
+    """Applies WAL records to a frame list, one at a time (the reader's replay and the writer's
+    in-memory state use the same code, so they cannot disagree)."""
+
+    def __init__(self, frames: list[FrameState], *, wal_offset: int = 0):
+        self.frames = frames
+        self.wal_offset = wal_offset
+        self.seq_to_frame: dict[int, int] = {}
+        self.inserted: list[int] = []
+        self.applied = 0
+        self.lex_records = 0
+
+    def apply(self, rec: WalRecord) -> int | None:
+        """Apply one record; return the id of the frame it inserted, if any."""
+        frames = self.frames
         entry = rec.entry
         if entry["variant"] == "lex":
-            result.lex_records += 1
-            continue
+            self.lex_records += 1
+            return None
         e = entry["value"]
-        at = wal_offset + rec.offset
+        at = self.wal_offset + rec.offset
         if e["op"] == "tombstone":
             target = e.get("target_frame_id")
             if target is None or not 0 <= target < len(frames):
@@ -110,11 +88,10 @@ def apply_pending(committed: list[dict], records: list[WalRecord], *, wal_offset
             t = frames[target].fields
             t["status"] = "deleted"
             t["superseded_by"] = None
-            result.applied += 1
-            continue
+            self.applied += 1
+            return None
         fid = len(frames)
         reuse = e.get("reuse_payload_from")
-        inline = None
         if reuse is not None:
             if e["payload"]:
                 raise CorruptFileError(f"WAL record seq {rec.sequence}: payload reuse with inline bytes", code="MV2-E-WAL-APPLY", offset=at)
@@ -141,10 +118,10 @@ def apply_pending(committed: list[dict], records: list[WalRecord], *, wal_offset
         title = e["title"] if e["title"] is not None else title_from_uri(uri)
         parent = None
         if e["parent_sequence"] is not None:
-            parent = seq_to_frame.get(e["parent_sequence"])
+            parent = self.seq_to_frame.get(e["parent_sequence"])
             if parent is None and e["role"] == "document_chunk":
                 parent = next(
-                    (c for c in reversed(inserted)
+                    (c for c in reversed(self.inserted)
                      if frames[c].fields["role"] == "document" and frames[c].fields["chunk_manifest"] is not None),
                     None,
                 )
@@ -187,17 +164,29 @@ def apply_pending(committed: list[dict], records: list[WalRecord], *, wal_offset
             frames[old].fields["status"] = "superseded"
             frames[old].fields["superseded_by"] = fid
         frames.append(FrameState(f, pending=True, inline_payload=inline, embedding=e["embedding"], wal_sequence=rec.sequence))
-        seq_to_frame[rec.sequence] = fid
-        inserted.append(fid)
-        result.applied += 1
-    # Second pass, as memvid: a chunk whose parent was not found links to the nearest earlier
-    # active document that has a chunk manifest.
-    for fid in inserted:
-        f = frames[fid].fields
-        if f["role"] == "document_chunk" and f["parent_id"] is None:
-            for cand in range(fid - 1, -1, -1):
-                c = frames[cand].fields
-                if c["role"] == "document" and c["chunk_manifest"] is not None and c["status"] == "active":
-                    f["parent_id"] = cand
-                    break
-    return result
+        self.seq_to_frame[rec.sequence] = fid
+        self.inserted.append(fid)
+        self.applied += 1
+        return fid
+
+    def finish(self) -> None:
+        """memvid's second pass: a chunk whose parent was not found links to the nearest
+        earlier active document that has a chunk manifest."""
+        frames = self.frames
+        for fid in self.inserted:
+            f = frames[fid].fields
+            if f["role"] == "document_chunk" and f["parent_id"] is None:
+                for cand in range(fid - 1, -1, -1):
+                    c = frames[cand].fields
+                    if c["role"] == "document" and c["chunk_manifest"] is not None and c["status"] == "active":
+                        f["parent_id"] = cand
+                        break
+
+
+def apply_pending(committed: list[dict], records: list[WalRecord], *, wal_offset: int = 0) -> ReplayResult:
+    frames = [FrameState(dict(FRAME_DEFAULTS, **f)) for f in committed]
+    r = Replayer(frames, wal_offset=wal_offset)
+    for rec in records:
+        r.apply(rec)
+    r.finish()
+    return ReplayResult(frames, applied=r.applied, lex_records=r.lex_records)

@@ -43,6 +43,9 @@ class Snapshot:
     wal: WalScan
     frames: list[FrameState]
     pending_count: int
+    header_stale: bool = False
+    """The header predates the last commit (a writer stopped between the two); see
+    :func:`header_is_stale`. No WAL record is pending in that case."""
     notes: list[str] = field(default_factory=list)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -110,6 +113,18 @@ def check_header(h: dict, file_size: int) -> None:
         )
 
 
+def header_is_stale(header: dict, commit: Commit, toc: dict) -> bool:
+    """True when the header describes an earlier commit than the last one in the file.
+
+    A writer appends a commit, syncs it, and only then updates the header. If it stops in
+    between, both ``footer_offset`` and ``toc_checksum`` still name the previous commit. Every
+    writer makes a commit reflect every WAL record written before it (spec R-WAL-012), so in
+    that state no record is pending. A header with only one of the two fields differing is
+    not stale but damaged, and is treated as written.
+    """
+    return header["footer_offset"] != commit.toc_offset and bytes(header["toc_checksum"]) != bytes(toc["toc_checksum"])
+
+
 def read_header(src: Source) -> dict:
     if src.size < HEADER_SIZE + FOOTER_SIZE:
         raise CorruptFileError(f"file is {src.size} bytes, shorter than a header and a footer: it is truncated or not an MV2 file",
@@ -138,9 +153,10 @@ def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "st
             checkpoint_pos=header["wal_checkpoint_pos"],
             mode=wal_mode,
         )
-        pending = wal.pending(header["wal_sequence"]) if apply_wal else []
+        stale = header_is_stale(header, commit, toc)
+        pending = wal.pending(header["wal_sequence"]) if apply_wal and not stale else []
         replay = apply_pending(toc["frames"], pending, wal_offset=header["wal_offset"])
-        return Snapshot(src, header, location, commit, rev, toc, wal, replay.frames, len(pending))
+        return Snapshot(src, header, location, commit, rev, toc, wal, replay.frames, len(pending), header_stale=stale)
     except BaseException:
         if not isinstance(path_or_source, Source):
             src.close()
