@@ -96,3 +96,11 @@ def timeline(snap, text_of, *, since=None, until=None, reverse=False, limit=None
         text = text_of(fr) or ""
         out.append(TimelineEntry(fid, fr.fields["timestamp"], fr.fields["uri"] or f"mv2://frames/{fid}", text[:PREVIEW_CHARS]))
     return out
+
+
+def encode_time_index(frames) -> bytes:
+    """The ``MVTI`` segment for a frame list: its active documents, sorted (spec 8)."""
+    import struct
+
+    entries = TimeIndex.from_frames(frames).entries
+    return b"MVTI" + struct.pack("<Q", len(entries)) + b"".join(struct.pack("<qQ", t, fid) for t, fid in entries)

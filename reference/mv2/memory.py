@@ -1,0 +1,362 @@
+"""The user API: a memory file you put frames into, replace, delete and read (spec: "Durability", "Frames").
+
+    import mv2
+    with mv2.create("notes.mv2") as mem:
+        fid = mem.put("The user is allergic to penicillin.", uri="mv2://profile/allergy",
+                      title="Allergy", timestamp=1700000000, tags=["health"])
+    with mv2.open("notes.mv2") as mem:          # read-only
+        print(mem.frame(fid)["text"])
+
+Every change is durable when the call returns: it is in the file's write-ahead log, synced.
+``seal()`` folds the log into a new commit (indexes, TOC); ``close()`` seals. Nothing reads
+the wall clock unless you pass a ``clock``: without one, every put needs an explicit
+``timestamp``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterable
+
+import numpy as np
+
+from . import committer
+from .entries import check_timestamp, frame_entry, make_put, tombstone_entry
+from .errors import NotFoundError, UsageError
+from .format.revisions import REVISIONS
+from .index.time import timeline as _timeline
+from .index.vec import load_vectors
+from .storage.file import WritableFile, shift_offsets, wal_record
+from .storage.replay import FrameState, Replayer
+from .storage.snapshot import Snapshot, read_snapshot
+from .storage.verify import analyze
+from .storage.view import canonical_json, dump as _dump, frame_record, frame_text
+
+DEFAULT_WAL_SIZE = 1 << 20
+"""WAL size of a new file: room for about a thousand typical documents between commits.
+memvid-sdk 2.0.160 uses 64 KiB; any size is valid (spec 4.4)."""
+NEW_FILE_REVISION = "memvid-2.0.160"
+
+
+def wall_clock() -> int:
+    """A clock you may pass explicitly: the current Unix time in whole seconds."""
+    import time
+
+    return int(time.time())
+
+
+class Memory:
+    """An open memory file. Create with :func:`create`, open with :func:`open`."""
+
+    def __init__(self, path: str, snap: Snapshot, file: WritableFile | None, *, clock):
+        self.path = path
+        self._snap = snap
+        self._file = file
+        self._clock = clock
+        self._dirty = False
+        self._closed = False
+        self._sketch_cache: dict[int, bytes] = {}
+        self._vectors = load_vectors(snap)
+        self._replayer = Replayer(snap.frames, wal_offset=snap.header["wal_offset"])
+        self.recovery: dict = {}
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def writable(self) -> bool:
+        return self._file is not None
+
+    @property
+    def revision(self) -> str:
+        return self._snap.revision.name
+
+    @property
+    def frame_count(self) -> int:
+        return len(self._snap.frames)
+
+    def _require_writable(self) -> WritableFile:
+        if self._closed:
+            raise UsageError("the memory is closed")
+        if self._file is None:
+            raise UsageError("the memory was opened read-only; open it with mode='a' to write", code="MV2-E-READ-ONLY")
+        return self._file
+
+    def _require_open(self) -> None:
+        if self._closed:
+            raise UsageError("the memory is closed")
+
+    def _dimension(self) -> int | None:
+        if self._vectors:
+            return len(next(iter(self._vectors.values())))
+        return None
+
+    def _frame_state(self, frame_id) -> FrameState:
+        if isinstance(frame_id, bool) or not isinstance(frame_id, int):
+            raise UsageError(f"frame id must be an integer, not {frame_id!r}")
+        if not 0 <= frame_id < len(self._snap.frames):
+            raise NotFoundError(f"no frame with id {frame_id} (the memory has {len(self._snap.frames)})")
+        return self._snap.frames[frame_id]
+
+    def _timestamp(self, ts) -> int:
+        if ts is None and self._clock is not None:
+            ts = self._clock()
+        if ts is None:
+            raise UsageError("timestamp is required (pass timestamp=..., or open the memory with clock=mv2.wall_clock)")
+        return check_timestamp(ts)
+
+    # -- writing --------------------------------------------------------------------------------
+    def put(self, content: str | bytes, *, uri: str | None = None, title: str | None = None,
+            timestamp: int | None = None, tags: Iterable[str] | None = None, labels: Iterable[str] | None = None,
+            metadata: dict | None = None, kind: str | None = None, track: str | None = None,
+            embedding: Iterable[float] | None = None) -> int:
+        """Store one frame; return its id. Durable when it returns."""
+        return self.put_many([dict(content=content, uri=uri, title=title, timestamp=timestamp, tags=tags,
+                                   labels=labels, metadata=metadata, kind=kind, track=track, embedding=embedding)])[0]
+
+    def put_many(self, items: Iterable[dict]) -> list[int]:
+        """Store many frames with one WAL write and one sync; return their ids in order.
+
+        Each item is a dict with the keyword arguments of :meth:`put` and ``content``."""
+        f = self._require_writable()
+        rev = self._snap.revision
+        source_fields = _has_source_fields(rev)
+        base = len(self._snap.frames)
+        dim = self._dimension()
+        records = []
+        for i, item in enumerate(items):
+            item = dict(item)
+            if "content" not in item:
+                raise UsageError("each item needs 'content' (str or bytes)")
+            content = item.pop("content")
+            unknown = set(item) - {"uri", "title", "timestamp", "tags", "labels", "metadata", "kind", "track", "embedding"}
+            if unknown:
+                raise UsageError(f"unknown put fields: {sorted(unknown)}")
+            item["timestamp"] = self._timestamp(item.get("timestamp"))
+            spec = make_put(base + i, content, dimension=dim, **item)
+            if spec.embedding is not None:
+                spec.embedding = _f32(spec.embedding)
+                dim = dim or len(spec.embedding)
+            entry = frame_entry(spec, source_fields=source_fields)
+            records.append(entry)
+        return self._append(records)
+
+    def supersede(self, frame_id: int, content: str | bytes | None = None, **fields) -> int:
+        """Store a new version of frame ``frame_id``; the old one becomes ``superseded``.
+
+        Fields not given are taken from the old frame (as memvid's update does); with no
+        ``content`` the new frame shares the old payload and text."""
+        self._require_writable()
+        old = self._frame_state(frame_id).fields
+        if old["status"] != "active":
+            raise UsageError(f"frame {frame_id} is {old['status']}; only an active frame can be superseded")
+        unknown = set(fields) - {"uri", "title", "timestamp", "tags", "labels", "metadata", "kind", "track", "embedding"}
+        if unknown:
+            raise UsageError(f"unknown supersede fields: {sorted(unknown)}")
+        fid = len(self._snap.frames)
+        ts = fields.get("timestamp")
+        if ts is None:
+            ts = self._clock() if self._clock else old["timestamp"]
+        args = dict(uri=fields.get("uri", old["uri"]), title=fields.get("title", old["title"]), timestamp=ts,
+                    tags=fields.get("tags", old["tags"]), labels=fields.get("labels", old["labels"]),
+                    kind=fields.get("kind", old["kind"]), track=fields.get("track", old["track"]),
+                    embedding=fields.get("embedding", self._vectors.get(frame_id)))
+        if "metadata" in fields:
+            args["metadata"] = fields["metadata"]
+        else:
+            args["extra_metadata"] = old["extra_metadata"]
+        reuse = None
+        override = None
+        if content is None:
+            # Same payload, new fields: share the old payload and rebuild the text from it when
+            # it is text; otherwise keep the old searchable text as it was.
+            reuse = frame_id
+            base = self._snap.canonical_payload(self._snap.frames[frame_id]) if old["payload_length"] else b""
+            try:
+                content = base.decode("utf-8") if base else None
+            except UnicodeDecodeError:
+                content = None
+            if content is None:
+                override = old["search_text"]
+        spec = make_put(fid, content, dimension=self._dimension(), **args)
+        if spec.embedding is not None:
+            spec.embedding = _f32(spec.embedding)
+        entry = frame_entry(spec, supersedes=frame_id, reuse_payload_from=reuse, search_text_override=override,
+                            source_fields=_has_source_fields(self._snap.revision))
+        return self._append([entry])[0]
+
+    def delete(self, frame_id: int, *, timestamp: int | None = None) -> None:
+        """Tombstone frame ``frame_id``. It stays in the file with status ``deleted``."""
+        self._require_writable()
+        fs = self._frame_state(frame_id)
+        if fs.fields["status"] != "active":
+            raise UsageError(f"frame {frame_id} is already {fs.fields['status']}")
+        ts = check_timestamp(timestamp) if timestamp is not None else fs.fields["timestamp"]
+        self._append([tombstone_entry(fs.fields, timestamp=ts, source_fields=_has_source_fields(self._snap.revision))])
+
+    def _append(self, entries: list[dict]) -> list[int]:
+        f = self._require_writable()
+        if not entries:
+            return []
+        rev = self._snap.revision
+        payloads = [rev.wal_entry.build(e) for e in entries]
+        need = f.records_size(payloads)
+        if need > f.wal_room():
+            if self._dirty or any(fs.pending for fs in self._snap.frames):
+                self.seal()
+            if need > f.wal_room():
+                self._grow(need)
+        head = f.wal_head
+        seqs = f.append(payloads)
+        ids = []
+        pos = head
+        for seq, p, e in zip(seqs, payloads, entries):
+            rec = wal_record(seq, p, e, offset=pos)
+            pos += 48 + len(p)
+            fid = self._replayer.apply(rec)
+            if fid is not None:
+                ids.append(fid)
+                if e["value"]["embedding"] is not None:
+                    self._vectors[fid] = list(e["value"]["embedding"])
+        self._dirty = True
+        return ids
+
+    def _grow(self, need: int) -> None:
+        f = self._file
+        size = f.wal_size * 2
+        while size < need + 48:
+            size *= 2
+        f.grow(size, self._snap.toc, shift_offsets)
+        self._reload()
+
+    def seal(self) -> None:
+        """Commit every change since the last commit: payloads, indexes, TOC, footer, header."""
+        f = self._require_writable()
+        if not self._dirty:
+            return
+        plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
+                                     text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
+                                     sketch_cache=self._sketch_cache)
+        f.commit(plan.blobs, plan.build_toc)
+        self._reload()
+
+    def _reload(self) -> None:
+        self._snap.close()
+        self._snap = read_snapshot(self.path)
+        self._replayer = Replayer(self._snap.frames, wal_offset=self._snap.header["wal_offset"])
+        self._dirty = False
+
+    # -- reading --------------------------------------------------------------------------------
+    def frame(self, ref: int | str) -> dict:
+        """A frame by id, or by URI (the newest frame with that URI), as in the canonical dump."""
+        self._require_open()
+        if isinstance(ref, str):
+            matches = [fs for fs in self._snap.frames if fs.fields["uri"] == ref]
+            if not matches:
+                raise NotFoundError(f"no frame with URI {ref!r}")
+            return frame_record(self._snap, matches[-1])
+        return frame_record(self._snap, self._frame_state(ref))
+
+    def blob(self, ref: int | str) -> bytes:
+        """A frame's canonical payload bytes."""
+        rec = self.frame(ref)
+        return self._snap.canonical_payload(self._snap.frames[rec["id"]])
+
+    def frames(self) -> list[dict]:
+        self._require_open()
+        return [frame_record(self._snap, fs) for fs in self._snap.frames]
+
+    def timeline(self, *, since: int | None = None, until: int | None = None, reverse: bool = False,
+                 limit: int | None = None) -> list[dict]:
+        self._require_open()
+        if limit is not None and limit < 0:
+            raise UsageError("limit must be >= 0")
+        return [e.to_json() for e in _timeline(self._snap, lambda fs: frame_text(self._snap, fs), since=since,
+                                                 until=until, reverse=reverse, limit=limit)]
+
+    def dump(self) -> dict:
+        self._require_open()
+        return _dump(self._snap)
+
+    def dump_json(self) -> str:
+        return canonical_json(self.dump())
+
+    def vector(self, frame_id: int) -> list[float] | None:
+        self._frame_state(frame_id)
+        return self._vectors.get(frame_id)
+
+    def stats(self) -> dict:
+        self._require_open()
+        frames = self._snap.frames
+        return {"frame_count": len(frames), "active_frame_count": sum(fs.fields["status"] == "active" for fs in frames),
+                "pending_frames": sum(fs.pending for fs in frames), "vector_count": len(self._vectors),
+                "dimension": self._dimension(), "revision": self.revision, "generation": self._snap.commit.generation,
+                "wal_size": self._snap.header["wal_size"], "file_size": os.path.getsize(self.path)}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Seal (when writable) and release the file."""
+        if self._closed:
+            return
+        try:
+            if self._file is not None:
+                self.seal()
+        finally:
+            self._closed = True
+            self._snap.close()
+            if self._file is not None:
+                self._file.close()
+
+    def __enter__(self) -> "Memory":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None and self._file is not None:
+            # Do not commit on an exception: what was acknowledged is in the WAL already.
+            self._closed = True
+            self._snap.close()
+            self._file.close()
+            return
+        self.close()
+
+
+def _has_source_fields(rev) -> bool:
+    return any(sc.name == "source_sha256" for sc in rev.frame.subcons)
+
+
+def _f32(values: list[float]) -> list[float]:
+    # The WAL stores f32: keep exactly the values recovery will read back.
+    return [float(x) for x in np.asarray(values, dtype=np.float32)]
+
+
+def create(path: str | os.PathLike, *, wal_size: int = DEFAULT_WAL_SIZE, clock: Callable[[], int] | None = None,
+           fault=None) -> Memory:
+    """Create a new, empty memory file (it must not exist) and open it for writing."""
+    path = os.fspath(path)
+    rev = REVISIONS[NEW_FILE_REVISION]
+    plan = committer.plan_commit([], committer.empty_toc(rev), rev, text_of=lambda fs: None, vectors={}, sketch_cache={})
+    f, _ = WritableFile.create(path, wal_size=wal_size, revision=rev.name, blobs=plan.blobs, build_toc=plan.build_toc,
+                               fault=fault)
+    return Memory(path, read_snapshot(path), f, clock=clock)
+
+
+def open(path: str | os.PathLike, mode: str = "r", *, clock: Callable[[], int] | None = None, fault=None) -> Memory:  # noqa: A001
+    """Open a memory file: ``mode="r"`` to read (never writes), ``"a"`` to write (takes the lock
+    and recovers what a crash left, committing any pending WAL records)."""
+    path = os.fspath(path)
+    if mode == "r":
+        return Memory(path, read_snapshot(path), None, clock=clock)
+    if mode != "a":
+        raise UsageError(f"mode must be 'r' or 'a', not {mode!r}")
+    f, snap = WritableFile.open(path, fault=fault)
+    mem = Memory(path, snap, f, clock=clock)
+    mem.recovery = {"pending_records": snap.pending_count, "torn_tail": snap.wal.torn, "header_was_stale": snap.header_stale}
+    if snap.pending_count:
+        mem._dirty = True
+        mem.seal()
+    else:
+        mem._reload()  # recovery may have repaired the header or the WAL tail
+    return mem
+
+
+def verify(path: str | os.PathLike):
+    """Verify a file; returns the analysis (``.ok``, ``.first_error``, ``.warnings``)."""
+    return analyze(os.fspath(path))

@@ -1,0 +1,346 @@
+"""Writing a file durably: create, append WAL records, commit, grow the WAL, recover (spec: "Durability").
+
+Every operation writes in an order that leaves a readable file with every acknowledged
+change at any instant a crash can strike ("sync" is ``fsync``):
+
+* **append** (put, delete, supersede): WAL records and a sentinel at the WAL head → sync →
+  acknowledge. The records are the durable copy of the change.
+* **commit** (seal): payloads, index segments, TOC and footer appended after the current end
+  of the file → sync → a sentinel at WAL offset 0 → sync → header bytes 8–79 → sync. Nothing
+  the previous commit owns is overwritten, so until the new footer is durable the previous
+  commit plus the WAL records describe the same memory; once it is durable but before the
+  header is updated, the header is *stale* and readers know that no record is pending.
+* **create**: header, a zeroed WAL and the first commit are written to a new file → sync →
+  directory sync.
+* **grow the WAL**: a complete new image of the file (larger WAL, data shifted) is written to
+  a temporary file beside it → sync → renamed over the original → directory sync. The rename
+  is atomic, so a crash leaves either the old file or the new one.
+* **recover** (on every open for writing): drop bytes after the last valid commit, repair a
+  stale header, cut a torn WAL tail, then replay pending records (the caller commits them).
+
+This module moves bytes and enforces that order; what the bytes are is decided by the layers
+above (the memory builds indexes and the TOC).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import StorageIOError, UsageError
+from ..format.commit import encode_footer, encode_header, encode_toc_with_checksum
+from ..format.footer import FOOTER_SIZE
+from ..format.header import HEADER_SIZE, WAL_OFFSET
+from ..format.revisions import REVISIONS, Revision
+from ..format.wal import WAL_RECORD_HEADER_SIZE, WalRecordHeader
+from .lock import lock_exclusive, unlock
+from .snapshot import Snapshot, read_snapshot
+from .source import Source
+from .wal import WalRecord
+
+import blake3
+
+SENTINEL = bytes(WAL_RECORD_HEADER_SIZE)
+
+
+def _fsync_dir(path: str) -> None:
+    d = os.open(os.path.dirname(os.path.abspath(path)) or ".", os.O_RDONLY)
+    try:
+        os.fsync(d)
+    finally:
+        os.close(d)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
+
+
+@dataclass
+class CommitResult:
+    toc_offset: int
+    toc: dict
+    offsets: list[int]
+    generation: int
+
+
+class WritableFile:
+    """An open, locked file and its durable write operations."""
+
+    def __init__(self, path: str, fd: int, *, revision: Revision, wal_size: int, end: int,
+                 generation: int, wal_head: int, wal_sequence: int, next_seq: int, toc_offset: int,
+                 fault: Callable[[str], None] | None = None):
+        self.path = path
+        self.fd = fd
+        self.revision = revision
+        self.wal_size = wal_size
+        self.end = end  # end of the last commit = end of the file
+        self.generation = generation
+        self.wal_head = wal_head
+        self.wal_sequence = wal_sequence  # last sequence the header records as committed
+        self.next_seq = next_seq
+        self.toc_offset = toc_offset
+        self.fault = fault or (lambda point: None)
+        self.closed = False
+
+    # -- low-level ---------------------------------------------------------------------------
+    def _write(self, data: bytes, offset: int, point: str) -> None:
+        self.fault(point)
+        try:
+            _pwrite_all(self.fd, data, offset)
+        except OSError as exc:
+            raise StorageIOError(f"write of {len(data)} bytes at {offset} failed: {exc.strerror}") from None
+
+    def _sync(self, point: str) -> None:
+        self.fault(point)
+        try:
+            os.fsync(self.fd)
+        except OSError as exc:
+            raise StorageIOError(f"fsync failed: {exc.strerror}") from None
+
+    @property
+    def data_start(self) -> int:
+        return WAL_OFFSET + self.wal_size
+
+    # -- WAL -----------------------------------------------------------------------------------
+    def wal_room(self) -> int:
+        return self.wal_size - self.wal_head
+
+    @staticmethod
+    def records_size(payloads: list[bytes]) -> int:
+        return sum(WAL_RECORD_HEADER_SIZE + len(p) for p in payloads)
+
+    def append(self, payloads: list[bytes]) -> list[int]:
+        """Append records at the WAL head with one write and one sync; return their sequences.
+
+        The caller checks :meth:`wal_room` first (and commits or grows when it is short)."""
+        size = self.records_size(payloads)
+        if size > self.wal_room():
+            raise UsageError(f"{size} bytes of WAL records do not fit in the {self.wal_room()} bytes left", code="MV2-E-LIMIT")
+        buf = bytearray()
+        seqs = []
+        for p in payloads:
+            seq = self.next_seq
+            self.next_seq += 1
+            seqs.append(seq)
+            buf += WalRecordHeader.build(dict(sequence=seq, length=len(p), reserved=0, checksum=blake3.blake3(p).digest()))
+            buf += p
+        if self.wal_head + len(buf) + WAL_RECORD_HEADER_SIZE <= self.wal_size:
+            buf += SENTINEL
+        self._write(bytes(buf), WAL_OFFSET + self.wal_head, "wal-write")
+        self._sync("wal-sync")
+        self.wal_head += size
+        return seqs
+
+    # -- commit --------------------------------------------------------------------------------
+    def commit(self, blobs: list[bytes], build_toc: Callable[[list[int], int], dict]) -> CommitResult:
+        """Append ``blobs`` and a TOC that ``build_toc(offsets, data_start)`` describes; install it."""
+        pos = self.end
+        offsets = []
+        for b in blobs:
+            offsets.append(pos)
+            pos += len(b)
+        toc = build_toc(offsets, self.data_start)
+        toc_bytes = encode_toc_with_checksum(toc, self.revision.name)
+        generation = self.generation + 1
+        image = b"".join(blobs) + toc_bytes + encode_footer(toc_bytes, generation)
+        self._write(image, self.end, "commit-write")
+        self._sync("commit-sync")
+        toc_offset = pos
+        self.end = toc_offset + len(toc_bytes) + FOOTER_SIZE
+        self.generation = generation
+        self._reset_wal_and_header(toc_offset, toc_bytes)
+        toc["toc_checksum"] = toc_bytes[-32:]
+        return CommitResult(toc_offset, toc, offsets, generation)
+
+    def _reset_wal_and_header(self, toc_offset: int, toc_bytes: bytes) -> None:
+        # Every record is now in the commit: restart the log at offset 0.
+        self._write(SENTINEL, WAL_OFFSET, "wal-reset")
+        self._sync("wal-reset-sync")
+        self.wal_sequence = self.next_seq - 1
+        header = encode_header(toc_offset=toc_offset, toc_bytes=toc_bytes, wal_size=self.wal_size,
+                               wal_checkpoint_pos=0, wal_sequence=self.wal_sequence)
+        # Only bytes 8..80 change; magic and version are never rewritten.
+        self._write(header[8:80], 8, "header-write")
+        self._sync("header-sync")
+        self.wal_head = 0
+        self.toc_offset = toc_offset
+
+    # -- create ------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str, *, wal_size: int, revision: str, blobs: list[bytes],
+               build_toc: Callable[[list[int], int], dict], fault=None) -> tuple["WritableFile", CommitResult]:
+        if wal_size < 4 * WAL_RECORD_HEADER_SIZE or wal_size % 8:
+            raise UsageError(f"wal_size {wal_size} must be a multiple of 8 and at least {4 * WAL_RECORD_HEADER_SIZE}")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise UsageError(f"{path} already exists") from None
+        except OSError as exc:
+            raise StorageIOError(f"cannot create {path}: {exc.strerror}") from None
+        try:
+            lock_exclusive(fd, path)
+            data_start = WAL_OFFSET + wal_size
+            offsets, pos = [], data_start
+            for b in blobs:
+                offsets.append(pos)
+                pos += len(b)
+            toc = build_toc(offsets, data_start)
+            toc_bytes = encode_toc_with_checksum(toc, revision)
+            header = encode_header(toc_offset=pos, toc_bytes=toc_bytes, wal_size=wal_size, wal_checkpoint_pos=0, wal_sequence=0)
+            image = header + bytes(wal_size) + b"".join(blobs) + toc_bytes + encode_footer(toc_bytes, 0)
+            f = cls(path, fd, revision=REVISIONS[revision], wal_size=wal_size, end=len(image), generation=0,
+                    wal_head=0, wal_sequence=0, next_seq=1, toc_offset=pos, fault=fault)
+            f._write(image, 0, "create-write")
+            f._sync("create-sync")
+            _fsync_dir(path)
+        except BaseException:
+            os.close(fd)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            raise
+        toc["toc_checksum"] = toc_bytes[-32:]
+        return f, CommitResult(pos, toc, offsets, 0)
+
+    # -- open and recover ----------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str, *, fault=None) -> tuple["WritableFile", Snapshot]:
+        """Lock the file, repair what a crash left, and return it with its snapshot.
+
+        The snapshot's frames include pending records; the caller commits them."""
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            raise UsageError(f"{path} does not exist", code="MV2-E-NOT-FOUND") from None
+        except OSError as exc:
+            raise StorageIOError(f"cannot open {path} for writing: {exc.strerror}") from None
+        try:
+            lock_exclusive(fd, path)
+            snap = read_snapshot(path, wal_mode="recover")
+            f = cls(path, fd, revision=snap.revision, wal_size=snap.header["wal_size"], end=snap.commit.end,
+                    generation=snap.commit.generation, wal_head=snap.wal.head,
+                    wal_sequence=snap.header["wal_sequence"], next_seq=0, toc_offset=snap.commit.toc_offset,
+                    fault=fault)
+            last_seq = snap.wal.records[-1].sequence if snap.wal.records else 0
+            f.next_seq = max(last_seq, snap.header["wal_sequence"]) + 1
+            f._recover(snap)
+            return f, snap
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _recover(self, snap: Snapshot) -> None:
+        size = os.fstat(self.fd).st_size
+        if size > self.end:
+            # An interrupted commit, or bytes a newer commit could not make valid: what they
+            # describe is still in the WAL (or was never acknowledged).
+            self.fault("recover-truncate")
+            os.ftruncate(self.fd, self.end)
+            self._sync("recover-truncate-sync")
+        if snap.wal.torn is not None:
+            pos, _ = snap.wal.torn
+            self._write(SENTINEL[: min(WAL_RECORD_HEADER_SIZE, self.wal_size - pos)], WAL_OFFSET + pos, "recover-torn")
+            self._sync("recover-torn-sync")
+            self.wal_head = pos
+        if snap.header_stale:
+            toc_bytes = snap.source.read(snap.commit.toc_offset, snap.commit.toc_len, what="TOC")
+            self._reset_wal_and_header(snap.commit.toc_offset, toc_bytes)
+
+    # -- grow the WAL -------------------------------------------------------------------------
+    def grow(self, new_wal_size: int, toc: dict, shift_toc: Callable[[dict, int, int], dict]) -> dict:
+        """Rewrite the file with a larger WAL region. Only valid right after a commit (nothing pending)."""
+        if new_wal_size <= self.wal_size:
+            raise UsageError("the WAL can only grow")
+        delta = new_wal_size - self.wal_size
+        src = Source.open(self.path)
+        try:
+            data = src.read(self.data_start, self.toc_offset - self.data_start, what="data area")
+        finally:
+            src.close()
+        new_toc = shift_toc(toc, self.data_start, delta)
+        toc_bytes = encode_toc_with_checksum(new_toc, self.revision.name)
+        toc_offset = WAL_OFFSET + new_wal_size + len(data)
+        generation = self.generation + 1
+        header = encode_header(toc_offset=toc_offset, toc_bytes=toc_bytes, wal_size=new_wal_size,
+                               wal_checkpoint_pos=0, wal_sequence=self.next_seq - 1)
+        image = header + bytes(new_wal_size) + data + toc_bytes + encode_footer(toc_bytes, generation)
+        tmp = self.path + ".mv2-grow"
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            lock_exclusive(fd, tmp)
+            self.fault("grow-write")
+            _pwrite_all(fd, image, 0)
+            self.fault("grow-sync")
+            os.fsync(fd)
+            self.fault("grow-rename")
+            os.replace(tmp, self.path)
+            _fsync_dir(self.path)
+        except BaseException:
+            os.close(fd)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        old = self.fd
+        self.fd = fd
+        unlock(old)
+        os.close(old)
+        self.wal_size = new_wal_size
+        self.end = len(image)
+        self.generation = generation
+        self.wal_head = 0
+        self.wal_sequence = self.next_seq - 1
+        self.toc_offset = toc_offset
+        new_toc["toc_checksum"] = toc_bytes[-32:]
+        return new_toc
+
+    def close(self) -> None:
+        if not self.closed:
+            unlock(self.fd)
+            os.close(self.fd)
+            self.closed = True
+
+
+def shift_offsets(toc: dict, data_start: int, delta: int) -> dict:
+    """A copy of ``toc`` with every absolute offset at or after ``data_start`` moved by ``delta``
+    (what growing the WAL requires; spec 4.4). ``index_segments`` is shifted too."""
+    import copy
+
+    t = copy.deepcopy(toc)
+
+    def mv(obj: dict, key: str) -> None:
+        if obj is not None and obj.get(key) is not None and obj[key] >= data_start:
+            obj[key] += delta
+
+    for f in t["frames"]:
+        mv(f, "payload_offset")
+    ix = t["indexes"]
+    mv(ix.get("lex"), "bytes_offset")
+    for x in ix["lex_segments"]:
+        mv(x, "bytes_offset")
+    mv(ix.get("vec"), "bytes_offset")
+    mv(ix.get("clip"), "bytes_offset")
+    for key in ("time_index", "temporal_track", "memories_track", "logic_mesh", "sketch_track"):
+        mv(t.get(key), "bytes_offset")
+    mv(t.get("replay_manifest"), "segment_offset")
+    cat = t["segment_catalog"]
+    for key in ("lex_segments", "vec_segments", "time_segments", "temporal_segments", "tantivy_segments", "index_segments"):
+        for x in cat[key]:
+            mv(x["common"], "bytes_offset")
+    for x in t.get("segments", []):
+        mv(x, "bytes_offset")
+    return t
+
+
+def wal_record(sequence: int, payload: bytes, entry: dict, offset: int = 0) -> WalRecord:
+    """A WalRecord for an entry the writer just appended (for in-memory replay)."""
+    return WalRecord(sequence, offset, len(payload), payload, entry)
+
+
+__all__ = ["WritableFile", "CommitResult", "shift_offsets", "wal_record", "SENTINEL", "struct"]

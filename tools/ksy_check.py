@@ -1,0 +1,430 @@
+"""Check that spec/mv2.ksy (Kaitai Struct) reads real files as the Construct schema does.
+
+The Kaitai description is compiled to Python with the npm package ``kaitai-struct-compiler``
+(its JavaScript build: it has no command-line program, so a small Node driver calls its
+``compile`` API; ``npx kaitai-struct-compiler`` does not work) and run with the PyPI runtime
+``kaitaistruct``. Every ``*.mv2`` file is then parsed both ways and compared field by field:
+
+* header: every field of ``mv2.format.header.Header``;
+* footer: every field of ``mv2.format.footer.Footer`` (last 56 bytes), and Kaitai's ``toc``
+  against the ``toc_len`` bytes before the footer;
+* WAL: the records found by walking the region with ``WalRecordHeader`` from offset 0 to the
+  sentinel (48 zero bytes) or to fewer than 48 bytes left: sequence, length, reserved,
+  checksum and payload of each, the record count and whether the log ended at a sentinel;
+* time index: located through the TOC (decoded with ``Toc_2_0_160``, else with whatever
+  revision ``mv2.format.revisions.decode_toc`` finds), parsed with ``TimeIndex`` and with
+  Kaitai's ``time_index`` type: magic, count, every entry, and the bytes consumed.
+
+Any difference is a bug in the .ksy or in the Construct schema. Usage::
+
+    python tools/ksy_check.py                    # vectors/gold (else ../shared/interop)
+    python tools/ksy_check.py DIR_OR_FILE ...    # other files
+    python tools/ksy_check.py --ksc-version 0.10.0 -v
+
+Exit status: 0 if every file agrees, 1 on any mismatch, 2 if the parser cannot be built.
+The compiler is installed once with ``npm install --prefix`` under the cache directory
+(``$MV2_KSC_CACHE``, else ``$XDG_CACHE_HOME/mv2/ksc``, else ``~/.cache/mv2/ksc``); the
+compiled parser is cached there too, keyed by the .ksy's hash and the compiler version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+KSY = ROOT / "spec" / "mv2.ksy"
+GOLD = ROOT / "vectors" / "gold"
+INTEROP = ROOT.parent / "shared" / "interop"
+
+KSC_VERSION = "0.11.0"
+"""kaitai-struct-compiler release used by default (npm). 0.10.0 works too."""
+JS_YAML_VERSION = "4.1.0"
+"""YAML parser the driver uses to load the .ksy (the JS compiler takes a parsed object)."""
+
+_DRIVER = r"""
+// Compile a .ksy with the JavaScript build of kaitai-struct-compiler (no CLI of its own).
+const fs = require("fs"), path = require("path");
+const [ksyPath, outDir, lang] = process.argv.slice(2);
+const yaml = require("js-yaml");
+let ksc = require("kaitai-struct-compiler");
+if (typeof ksc === "function") ksc = new ksc();  // before 0.11 the module exports a constructor
+const ksy = yaml.load(fs.readFileSync(ksyPath, "utf8"));
+ksc.compile(lang || "python", ksy, null, false).then((files) => {
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(outDir, name), text);
+  process.stdout.write(JSON.stringify({ version: String(ksc.version), files: Object.keys(files) }) + "\n");
+}).catch((e) => {
+  process.stderr.write(String((e && (e.stack || e.s)) || e) + "\n");
+  process.exit(1);
+});
+"""
+
+
+# --- building the parser ------------------------------------------------------------------------
+
+
+class SetupError(RuntimeError):
+    """The Kaitai parser could not be built (no Node, npm failed, the .ksy does not compile)."""
+
+
+def node_available() -> bool:
+    """True if ``node`` and ``npm`` are on PATH (what compiling needs)."""
+    return shutil.which("node") is not None and shutil.which("npm") is not None
+
+
+def cache_dir() -> Path:
+    if os.environ.get("MV2_KSC_CACHE"):
+        return Path(os.environ["MV2_KSC_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mv2" / "ksc"
+
+
+def ensure_compiler(version: str = KSC_VERSION, cache: Path | None = None) -> Path:
+    """Install kaitai-struct-compiler ``version`` (and js-yaml) under the cache once; return the driver."""
+    if not node_available():
+        raise SetupError("node and npm are needed to compile spec/mv2.ksy")
+    prefix = (cache or cache_dir()) / f"ksc-{version}"
+    pkg = prefix / "node_modules" / "kaitai-struct-compiler" / "package.json"
+    have = None
+    if pkg.exists() and (prefix / "node_modules" / "js-yaml").is_dir():
+        have = json.loads(pkg.read_text(encoding="utf-8")).get("version")
+    if have != version:
+        prefix.mkdir(parents=True, exist_ok=True)
+        cmd = ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error",
+               f"kaitai-struct-compiler@{version}", f"js-yaml@{JS_YAML_VERSION}"]
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        if run.returncode != 0:
+            raise SetupError(f"{' '.join(cmd)} failed:\n{run.stderr.strip()}")
+    driver = prefix / "ksc-driver.js"
+    if not driver.exists() or driver.read_text(encoding="utf-8") != _DRIVER:
+        driver.write_text(_DRIVER, encoding="utf-8")
+    return driver
+
+
+def compile_ksy(outdir: Path, *, ksy: Path = KSY, version: str = KSC_VERSION, cache: Path | None = None) -> Path:
+    """Compile ``ksy`` to Python in ``outdir``; return the generated module's path."""
+    driver = ensure_compiler(version, cache)
+    outdir.mkdir(parents=True, exist_ok=True)
+    run = subprocess.run(["node", str(driver), str(ksy), str(outdir), "python"], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SetupError(f"kaitai-struct-compiler {version} rejected {ksy}:\n{run.stderr.strip()}")
+    files = json.loads(run.stdout.strip().splitlines()[-1])["files"]
+    if len(files) != 1:
+        raise SetupError(f"expected one generated Python file, got {files}")
+    return outdir / files[0]
+
+
+def cached_compile(*, ksy: Path = KSY, version: str = KSC_VERSION, cache: Path | None = None) -> Path:
+    """Compile into the cache, keyed by the .ksy's content and the compiler version."""
+    key = hashlib.sha256(ksy.read_bytes()).hexdigest()[:16]
+    outdir = (cache or cache_dir()) / "build" / f"{version}-{key}"
+    done = outdir / ".done"
+    if done.exists():
+        return outdir / done.read_text(encoding="utf-8").strip()
+    path = compile_ksy(outdir, ksy=ksy, version=version, cache=cache)
+    done.write_text(path.name, encoding="utf-8")
+    return path
+
+
+def load_parser(py_path: Path) -> type:
+    """Import the generated module under a private name (``mv2.py`` would shadow the ``mv2`` package)."""
+    try:
+        import kaitaistruct  # noqa: F401
+    except ImportError as exc:
+        raise SetupError("the Kaitai runtime is missing: pip install kaitaistruct (part of the test extra)") from exc
+    name = f"_mv2_kaitai_{hashlib.sha256(str(py_path).encode()).hexdigest()[:8]}"
+    spec = importlib.util.spec_from_file_location(name, py_path)
+    assert spec and spec.loader
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Mv2
+
+
+# --- comparing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class FileReport:
+    path: Path
+    mismatches: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+def _show(v) -> str:
+    if isinstance(v, (bytes, bytearray)):
+        b = bytes(v)
+        return f"{len(b)} bytes {b[:16].hex()}{'…' if len(b) > 16 else ''}"
+    return repr(v)
+
+
+def _same(rep: FileReport, what: str, kaitai, construct) -> bool:
+    if isinstance(kaitai, bytearray):
+        kaitai = bytes(kaitai)
+    if isinstance(construct, bytearray):
+        construct = bytes(construct)
+    if kaitai != construct:
+        rep.mismatches.append(f"{what}: kaitai {_show(kaitai)} != construct {_show(construct)}")
+        return False
+    return True
+
+
+def _compare_struct(rep: FileReport, what: str, kobj, cvalue, names: list[str]) -> None:
+    for name in names:
+        if not hasattr(kobj, name):
+            rep.mismatches.append(f"{what}.{name}: in the Construct schema, missing from the .ksy")
+            continue
+        _same(rep, f"{what}.{name}", getattr(kobj, name), cvalue[name])
+
+
+def walk_wal(region: bytes) -> tuple[list[dict], bool, list[str]]:
+    """The WAL records by the Construct schema: (records, ended_at_sentinel, notes).
+
+    Walks from region offset 0 to the sentinel (48 zero bytes) or to fewer than 48 bytes left,
+    as spec chapter 4.1 says. Does not validate records (that is ``mv2 verify``'s job).
+    """
+    from mv2.format.wal import WAL_RECORD_HEADER_SIZE, WalRecordHeader
+
+    records, notes, pos = [], [], 0
+    while len(region) - pos >= WAL_RECORD_HEADER_SIZE:
+        raw = region[pos : pos + WAL_RECORD_HEADER_SIZE]
+        h = WalRecordHeader.parse(raw)
+        if raw == bytes(WAL_RECORD_HEADER_SIZE):
+            return records, True, notes
+        if h.sequence == 0 and h.length == 0:
+            notes.append(f"WAL offset {pos}: sequence 0 and length 0 but not all 48 bytes zero "
+                         "(not a sentinel by spec 4.1; a sequence+length test would stop here)")
+        start = pos + WAL_RECORD_HEADER_SIZE
+        payload = region[start : start + h.length]
+        if len(payload) < h.length:
+            notes.append(f"WAL offset {pos}: payload of {h.length} bytes runs past the region")
+        records.append(dict(offset=pos, sequence=h.sequence, length=h.length, reserved=h.reserved,
+                            checksum=h.checksum, payload=payload))
+        pos = start + h.length
+    return records, False, notes
+
+
+def decode_toc_any(toc: bytes):
+    """(revision name, TOC value) with Toc_2_0_160, else any revision ``mv2.format.revisions`` knows."""
+    from mv2.format.bincode import Exact
+    from mv2.format.toc import Toc_2_0_160
+
+    try:
+        return "memvid-2.0.160", Exact(Toc_2_0_160).parse(toc)
+    except Exception as first:  # noqa: BLE001 - any failure: try the other revisions
+        try:
+            from mv2.format import revisions
+        except ImportError:
+            raise first from None
+        rev, value = revisions.decode_toc(toc)
+        return rev.name, value
+
+
+def check_file(path: Path, Mv2: type) -> FileReport:
+    """Parse ``path`` with the Kaitai parser class ``Mv2`` and with Construct; record every difference."""
+    from kaitaistruct import BytesIO, KaitaiStream
+
+    from mv2.format.bincode import fields
+    from mv2.format.footer import FOOTER_SIZE, Footer
+    from mv2.format.header import HEADER_SIZE, Header
+    from mv2.format.time_index import TimeIndex
+    from mv2.format.wal import WalRecordHeader
+
+    rep = FileReport(path)
+    data = path.read_bytes()
+
+    try:
+        k = Mv2.from_bytes(data)
+    except Exception as exc:  # noqa: BLE001
+        rep.mismatches.append(f"kaitai cannot parse the file: {type(exc).__name__}: {exc}")
+        return rep
+
+    # header
+    h = Header.parse(data[:HEADER_SIZE])
+    _compare_struct(rep, "header", k.header, h, fields(Header))
+    rep.summary["header"] = f"{len(fields(Header))} fields"
+
+    # footer and TOC bytes
+    try:
+        kf = k.footer
+    except Exception as exc:  # noqa: BLE001
+        rep.mismatches.append(f"kaitai cannot parse the footer: {type(exc).__name__}: {exc}")
+        return rep
+    f = Footer.parse(data[-FOOTER_SIZE:])
+    _compare_struct(rep, "footer", kf, f, fields(Footer))
+    rep.summary["footer"] = f"{len(fields(Footer))} fields"
+    toc = data[len(data) - FOOTER_SIZE - f.toc_len : len(data) - FOOTER_SIZE]
+    _same(rep, "toc", k.toc, toc)
+    rep.summary["toc"] = f"{len(toc)} B"
+    if h.footer_offset != len(data) - FOOTER_SIZE - f.toc_len:
+        rep.notes.append(f"header.footer_offset {h.footer_offset} is not the TOC before the last 56 bytes "
+                         f"({len(data) - FOOTER_SIZE - f.toc_len})")
+
+    # WAL
+    region = data[h.wal_offset : h.wal_offset + h.wal_size]
+    try:
+        kw = k.wal
+        krecs = list(kw.records or [])
+        khas_sentinel, knum = kw.has_sentinel, kw.num_records
+    except Exception as exc:  # noqa: BLE001
+        rep.mismatches.append(f"kaitai cannot parse the WAL: {type(exc).__name__}: {exc}")
+    else:
+        crecs, c_sentinel, notes = walk_wal(region)
+        rep.notes += notes
+        _same(rep, "wal.has_sentinel", khas_sentinel, c_sentinel)
+        _same(rep, "wal.num_records", knum, len(crecs))
+        klive = krecs[:-1] if khas_sentinel else krecs
+        _same(rep, "wal.records (count)", len(klive), len(crecs))
+        for i, (kr, cr) in enumerate(zip(klive, crecs)):
+            where = f"wal.records[{i}] (offset {cr['offset']})"
+            for name in fields(WalRecordHeader):
+                _same(rep, f"{where}.{name}", getattr(kr.header, name), cr[name])
+            _same(rep, f"{where}.payload", kr.payload, cr["payload"])
+            if kr.header.is_sentinel:
+                rep.mismatches.append(f"{where}: kaitai calls a record before the end a sentinel")
+        if khas_sentinel:
+            s = krecs[-1]
+            if not (s.header.is_sentinel and s.header.length == 0 and s.payload == b""):
+                rep.mismatches.append("wal: kaitai's last record is not an empty sentinel")
+        head = (crecs[-1]["offset"] + 48 + crecs[-1]["length"]) if crecs else 0
+        rep.summary["wal"] = (f"{len(crecs)} records, " + (f"sentinel at {head}" if c_sentinel else f"no sentinel, end {head}")
+                              + f" of {h.wal_size}")
+
+    # time index, located through the TOC
+    try:
+        rev, toc_value = decode_toc_any(toc)
+    except Exception as exc:  # noqa: BLE001
+        rep.notes.append(f"time index skipped: no known TOC revision decodes the TOC ({type(exc).__name__}: "
+                         f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else ''})")
+        rep.summary["time_index"] = "skipped"
+        return rep
+    rep.summary["revision"] = rev
+    m = toc_value.time_index
+    if m is None:
+        rep.summary["time_index"] = "none"
+        return rep
+    seg = data[m.bytes_offset : m.bytes_offset + m.bytes_length]
+    stream = io.BytesIO(seg)
+    try:
+        ct = TimeIndex.parse_stream(stream)
+        c_used = stream.tell()
+    except Exception as exc:  # noqa: BLE001
+        ct, c_used = None, None
+        c_err = f"{type(exc).__name__}: {exc}"
+    try:
+        kio = KaitaiStream(BytesIO(seg))
+        kt = Mv2.TimeIndex(kio)
+        k_used = kio.pos()
+    except Exception as exc:  # noqa: BLE001
+        kt, k_used = None, None
+        k_err = f"{type(exc).__name__}: {exc}"
+    if ct is None or kt is None:
+        if ct is None and kt is None:
+            rep.notes.append(f"time index at {m.bytes_offset}: neither parser reads it (construct: {c_err}; kaitai: {k_err})")
+        else:
+            rep.mismatches.append("time index: only one parser reads it: "
+                                  + (f"construct fails ({c_err})" if ct is None else f"kaitai fails ({k_err})"))
+        return rep
+    _same(rep, "time_index.magic", kt.magic, ct.magic)
+    _same(rep, "time_index.count", kt.count, ct.count)
+    _same(rep, "time_index.entries", [(e.timestamp, e.frame_id) for e in kt.entries],
+          [(e.timestamp, e.frame_id) for e in ct.entries])
+    _same(rep, "time_index (bytes consumed)", k_used, c_used)
+    if c_used != len(seg):
+        rep.notes.append(f"time index: {len(seg)} bytes in the manifest, {c_used} read")
+    if ct.count != m.entry_count:
+        rep.notes.append(f"time index: count {ct.count} != manifest entry_count {m.entry_count}")
+    rep.summary["time_index"] = f"{ct.count} entries"
+    return rep
+
+
+# --- driving --------------------------------------------------------------------------------------
+
+
+def default_paths() -> list[Path]:
+    if any(GOLD.rglob("*.mv2")):
+        return [GOLD]
+    return [INTEROP]
+
+
+def collect(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        out += sorted(p.rglob("*.mv2")) if p.is_dir() else [p]
+    return out
+
+
+def check_all(files: list[Path], Mv2: type) -> list[FileReport]:
+    return [check_file(p, Mv2) for p in files]
+
+
+def _label(p: Path) -> str:
+    return f"{p.parent.name}/{p.name}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("paths", nargs="*", type=Path, help="files or directories (default: vectors/gold, else ../shared/interop)")
+    ap.add_argument("--ksy", type=Path, default=KSY)
+    ap.add_argument("--ksc-version", default=KSC_VERSION, help=f"kaitai-struct-compiler version (default {KSC_VERSION})")
+    ap.add_argument("--cache-dir", type=Path, default=None, help="where the compiler and the compiled parser are kept")
+    ap.add_argument("--outdir", type=Path, default=None, help="compile here (always recompiles) instead of the cache")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print notes for files that agree too")
+    args = ap.parse_args(argv)
+
+    t0 = time.perf_counter()
+    try:
+        if args.outdir:
+            py = compile_ksy(args.outdir, ksy=args.ksy, version=args.ksc_version, cache=args.cache_dir)
+        else:
+            py = cached_compile(ksy=args.ksy, version=args.ksc_version, cache=args.cache_dir)
+        Mv2 = load_parser(py)
+    except SetupError as exc:
+        print(f"ksy_check: {exc}", file=sys.stderr)
+        return 2
+    t1 = time.perf_counter()
+    import kaitaistruct
+
+    print(f"parser: {py} (kaitai-struct-compiler {args.ksc_version}, kaitaistruct {kaitaistruct.__version__}), "
+          f"{t1 - t0:.2f} s")
+
+    files = collect(args.paths or default_paths())
+    if not files:
+        print("ksy_check: no .mv2 files found", file=sys.stderr)
+        return 2
+    reports = check_all(files, Mv2)
+    t2 = time.perf_counter()
+    for r in reports:
+        s = r.summary
+        line = ", ".join(f"{k} {v}" for k, v in s.items() if k != "revision")
+        rev = f" [{s['revision']}]" if "revision" in s else ""
+        print(f"{'ok  ' if r.ok else 'FAIL'}  {_label(r.path)}: {line}{rev}")
+        for m in r.mismatches:
+            print(f"      mismatch: {m}")
+        if args.verbose or not r.ok or any("skipped" in n for n in r.notes):
+            for n in r.notes:
+                print(f"      note: {n}")
+    bad = sum(not r.ok for r in reports)
+    print(f"checked {len(reports)} files in {t2 - t1:.2f} s")
+    print(f"ksy_check: {len(reports) - bad} passed, {bad} failed")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
