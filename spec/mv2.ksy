@@ -44,6 +44,7 @@ seq:
 instances:
   footer:
     pos: _io.size - 56
+    size: 56
     type: footer
     doc: |
       The commit footer, read from the last 56 bytes of the file. In a file whose last

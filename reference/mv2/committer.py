@@ -46,7 +46,9 @@ def sketch_segment(entries: list[bytes]) -> bytes:
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                 text_of: Callable[[FrameState], str | None], vectors: dict[int, list[float]],
                 sketch_cache: dict[int, bytes]) -> Plan:
-    fields = [fs.fields for fs in frames]
+    # The TOC is built from copies: a commit that fails must leave the frame state untouched,
+    # so that a retry plans the same commit again.
+    fields = [dict(fs.fields) for fs in frames]
     payload_blobs: list[tuple[int, bytes]] = []
     for fs in frames:
         if fs.pending and fs.fields["payload_offset"] is None and fs.inline_payload:
@@ -85,17 +87,17 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
 
     def build_toc(offsets: list[int], data_start: int) -> dict:
         payload_at = {fid: offsets[i] for i, (fid, _) in enumerate(payload_blobs)}
-        for fs in frames:
-            f = fs.fields
+        for fs, f in zip(frames, fields):
             if f["payload_offset"] is None:
                 if fs.id in payload_at:
                     f["payload_offset"] = payload_at[fs.id]
                 elif f["payload_length"] == 0:
                     f["payload_offset"] = 0
-        for fs in frames:  # payloads shared with a frame committed in this same commit
-            if fs.fields["payload_offset"] is None:
-                src = next(o for o in frames if o.inline_payload is fs.inline_payload and o.fields["payload_offset"] is not None)
-                fs.fields["payload_offset"] = src.fields["payload_offset"]
+        for fs, f in zip(frames, fields):  # payloads shared with a frame committed in this same commit
+            if f["payload_offset"] is None:
+                src = next(i for i, o in enumerate(frames)
+                           if o.inline_payload is fs.inline_payload and fields[i]["payload_offset"] is not None)
+                f["payload_offset"] = fields[src]["payload_offset"]
         toc = dict(prev_toc)
         toc["frames"] = fields
         ix = dict(prev_toc["indexes"])

@@ -135,10 +135,12 @@ def make_put(frame_id: int, content, *, uri=None, title=None, timestamp=None, ta
 
 
 def frame_entry(p: PutSpec, *, supersedes: int | None = None, reuse_payload_from: int | None = None,
-                search_text_override: str | None = None, source_fields: bool = True) -> dict:
-    """The ``WalEntryData`` of an insert."""
+                reused: dict | None = None, search_text_override: str | None = None,
+                source_fields: bool = True) -> dict:
+    """The ``WalEntryData`` of an insert. With ``reuse_payload_from``, ``reused`` is that frame:
+    the new frame shares its stored bytes, so it must also share its encoding and length."""
     if reuse_payload_from is not None:
-        stored, encoding, canonical_length = b"", "plain", None
+        stored, encoding, canonical_length = b"", reused["canonical_encoding"], reused["canonical_length"]
     else:
         stored, encoding, canonical_length = encode_payload(p.payload, compress=p.text is not None and len(p.payload) > 0)
     search_text = search_text_override if search_text_override is not None else compose_search_text(

@@ -179,7 +179,7 @@ class Memory:
         spec = make_put(fid, content, dimension=self._dimension(), **args)
         if spec.embedding is not None:
             spec.embedding = _f32(spec.embedding)
-        entry = frame_entry(spec, supersedes=frame_id, reuse_payload_from=reuse, search_text_override=override,
+        entry = frame_entry(spec, supersedes=frame_id, reuse_payload_from=reuse, reused=old, search_text_override=override,
                             source_fields=_has_source_fields(self._snap.revision))
         return self._append([entry])[0]
 

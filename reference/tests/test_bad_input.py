@@ -426,3 +426,23 @@ def test_random_damage_never_raises_anything_else(single_160):
                 pass
         except MV2Error:
             pass
+
+
+@pytest.mark.req("R-FRM-008")
+def test_decompression_bomb_is_bounded():
+    """A tiny zstd payload that expands to 200 MiB is refused while decoding, not after."""
+    import tracemalloc
+
+    import zstandard
+
+    from mv2.format.payload import iter_canonical
+
+    bomb = zstandard.ZstdCompressor(level=3, write_content_size=False).compress(bytes(200 << 20))
+    assert len(bomb) < 10_000
+    tracemalloc.start()
+    with pytest.raises(CorruptFileError, match="expands past"):
+        for _ in iter_canonical(bomb, "zstd", 1000, frame_id=0):
+            pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 << 20

@@ -6,9 +6,12 @@ different bytes on every run. This module removes both sources of randomness:
 
 * documents are added by one indexing thread with a memory budget large enough that one
   commit produces one segment, so no background merge ever runs;
-* after the commit each segment is renamed to the first 32 hex digits of BLAKE3 over its
-  component files (their names by extension and their bytes), which depend only on the
-  documents; ``meta.json`` and ``.managed.json`` are rewritten to match, the latter sorted.
+* after the commit, the files are collected from what the commit wrote synchronously:
+  ``meta.json`` and the component files of the segments it lists. Each segment is renamed to
+  the first 32 hex digits of BLAKE3 over its component files (extensions and bytes), which
+  depend only on the documents; ``meta.json`` is rewritten to match, and ``.managed.json`` is
+  generated, sorted. (Tantivy's garbage collector may rewrite its own ``.managed.json`` on a
+  background thread after the commit returns, so that file is never read.)
 
 Tantivy's own component files are then byte-identical from run to run (checked by the
 determinism tests). ``docstore_compression`` is set to ``none`` because memvid's Tantivy
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,48 +100,53 @@ def build_directory(docs: list[LexDoc], directory: Path) -> None:
     writer.commit()
     writer.wait_merging_threads()
     del writer, index
-    _make_deterministic(directory)
 
 
-_UUID_HEX = re.compile(r"^([0-9a-f]{32})\.(\w+)$")
+SEGMENT_EXTENSIONS = ("fast", "fieldnorm", "idx", "pos", "store", "term", "del")
 
 
-def _make_deterministic(directory: Path) -> None:
-    for lock in directory.glob(".tantivy-*"):
-        lock.unlink()
-    meta_path = directory / "meta.json"
-    meta_text = meta_path.read_text()
-    by_segment: dict[str, list[Path]] = {}
-    for p in directory.iterdir():
-        m = _UUID_HEX.match(p.name)
-        if m:
-            by_segment.setdefault(m.group(1), []).append(p)
-    renames = {}
-    for old, files in by_segment.items():
+def _dashed(hex32: str) -> str:
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+
+
+def collect(directory: Path) -> list[tuple[str, bytes]]:
+    """The packed files of a committed index, with deterministic names, sorted by name.
+
+    Only what the commit wrote synchronously is read: ``meta.json`` and the component files of
+    the segments it lists. Tantivy's garbage collector runs on a background thread after a
+    commit and may rewrite ``.managed.json`` (in hash-set order) at any moment, so that file is
+    never read: it is generated here, listing the packed files, sorted."""
+    meta_text = (directory / "meta.json").read_text()
+    meta = json.loads(meta_text)
+    out: dict[str, bytes] = {}
+    for seg in meta["segments"]:
+        old = seg["segment_id"].replace("-", "")
+        parts = []
+        for ext in SEGMENT_EXTENSIONS:
+            p = directory / f"{old}.{ext}"
+            if p.exists():
+                parts.append((ext, p.read_bytes()))
         h = blake3.blake3()
-        for p in sorted(files, key=lambda q: q.name.split(".", 1)[1]):
-            h.update(p.name.split(".", 1)[1].encode() + b"\0")
-            h.update(p.read_bytes())
-        renames[old] = h.hexdigest()[:32]
-    if len(set(renames.values())) != len(renames):
-        raise RuntimeError("two Tantivy segments have identical contents")
-    for old, new in renames.items():
-        for p in by_segment[old]:
-            p.rename(directory / p.name.replace(old, new))
-        dashed_old = f"{old[:8]}-{old[8:12]}-{old[12:16]}-{old[16:20]}-{old[20:]}"
-        dashed_new = f"{new[:8]}-{new[8:12]}-{new[12:16]}-{new[16:20]}-{new[20:]}"
-        meta_text = meta_text.replace(dashed_old, dashed_new)
-    meta_path.write_text(meta_text)
-    managed = sorted(p.name for p in directory.iterdir() if p.name != ".managed.json")
-    (directory / ".managed.json").write_text(json.dumps(managed, separators=(",", ":")))
+        for ext, data in parts:
+            h.update(ext.encode() + b"\0")
+            h.update(data)
+        new = h.hexdigest()[:32]
+        if any(name.startswith(new) for name in out):
+            raise RuntimeError("two Tantivy segments have identical contents")
+        for ext, data in parts:
+            out[f"{new}.{ext}"] = data
+        meta_text = meta_text.replace(_dashed(old), _dashed(new))
+    out["meta.json"] = meta_text.encode()
+    out[".managed.json"] = json.dumps(sorted(out), separators=(",", ":")).encode()
+    return sorted(out.items())
 
 
 def pack(docs: list[LexDoc]) -> list[tuple[str, bytes]]:
     """The packed Tantivy files for ``docs``: (file name, bytes), sorted by name."""
-    with tempfile.TemporaryDirectory(prefix="mv2-lex-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="mv2-lex-", ignore_cleanup_errors=True) as tmp:
         d = Path(tmp)
         build_directory(docs, d)
-        return sorted((p.name, p.read_bytes()) for p in d.iterdir() if p.is_file())
+        return collect(d)
 
 
 def unpack(files: list[tuple[str, bytes]], directory: Path) -> None:

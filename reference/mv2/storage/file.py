@@ -43,6 +43,7 @@ from .wal import WalRecord
 import blake3
 
 SENTINEL = bytes(WAL_RECORD_HEADER_SIZE)
+GROW_SUFFIX = ".mv2-grow"
 
 
 def _fsync_dir(path: str) -> None:
@@ -89,19 +90,21 @@ class WritableFile:
         self.closed = False
 
     # -- low-level ---------------------------------------------------------------------------
+    # ``fault(point)`` is a test hook called before every write and sync: it may raise an
+    # OSError (reported as StorageIOError, like a real one) or stop the process outright.
     def _write(self, data: bytes, offset: int, point: str) -> None:
-        self.fault(point)
         try:
+            self.fault(point)
             _pwrite_all(self.fd, data, offset)
         except OSError as exc:
-            raise StorageIOError(f"write of {len(data)} bytes at {offset} failed: {exc.strerror}") from None
+            raise StorageIOError(f"write of {len(data)} bytes at {offset} failed: {exc.strerror or exc}") from None
 
     def _sync(self, point: str) -> None:
-        self.fault(point)
         try:
+            self.fault(point)
             os.fsync(self.fd)
         except OSError as exc:
-            raise StorageIOError(f"fsync failed: {exc.strerror}") from None
+            raise StorageIOError(f"fsync failed: {exc.strerror or exc}") from None
 
     @property
     def data_start(self) -> int:
@@ -237,6 +240,12 @@ class WritableFile:
             raise
 
     def _recover(self, snap: Snapshot) -> None:
+        # A WAL growth that stopped before its rename leaves its temporary image; the original
+        # file is intact and authoritative, so the image is discarded (we hold the lock).
+        leftover = self.path + GROW_SUFFIX
+        if os.path.exists(leftover):
+            os.unlink(leftover)
+            _fsync_dir(self.path)
         size = os.fstat(self.fd).st_size
         if size > self.end:
             # An interrupted commit, or bytes a newer commit could not make valid: what they
@@ -271,18 +280,21 @@ class WritableFile:
         header = encode_header(toc_offset=toc_offset, toc_bytes=toc_bytes, wal_size=new_wal_size,
                                wal_checkpoint_pos=0, wal_sequence=self.next_seq - 1)
         image = header + bytes(new_wal_size) + data + toc_bytes + encode_footer(toc_bytes, generation)
-        tmp = self.path + ".mv2-grow"
+        tmp = self.path + GROW_SUFFIX
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             lock_exclusive(fd, tmp)
-            self.fault("grow-write")
-            _pwrite_all(fd, image, 0)
-            self.fault("grow-sync")
-            os.fsync(fd)
-            self.fault("grow-rename")
-            os.replace(tmp, self.path)
-            _fsync_dir(self.path)
-        except BaseException:
+            try:
+                self.fault("grow-write")
+                _pwrite_all(fd, image, 0)
+                self.fault("grow-sync")
+                os.fsync(fd)
+                self.fault("grow-rename")
+                os.replace(tmp, self.path)
+                _fsync_dir(self.path)
+            except OSError as exc:
+                raise StorageIOError(f"growing the WAL failed: {exc.strerror or exc}") from None
+        except Exception:  # a process that dies leaves the temporary image; recovery removes it
             os.close(fd)
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -44,9 +44,17 @@ class Source:
         return cls(mm, name=os.fspath(path), _mm=mm)
 
     def close(self) -> None:
-        self._view.release()
+        try:
+            self._view.release()
+        except ValueError:
+            pass
         if self._mm is not None:
-            self._mm.close()
+            try:
+                self._mm.close()
+            except BufferError:
+                # A view is still referenced (typically by a traceback being handled): the
+                # mapping is closed when that view is freed. Never mask the caller's error.
+                pass
             self._mm = None
 
     def __enter__(self) -> "Source":

@@ -1,0 +1,156 @@
+"""memvid-sdk reads what mv2 writes, appends to it, and mv2 reads memvid's appends and crash files.
+
+These tests need memvid-sdk (the ``interop`` extra; CI installs it). They run memvid in a
+subprocess so that its native library's state cannot leak between tests, and with
+``MEMVID_TELEMETRY=0``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import mv2
+from conftest import GOLD, oracle
+
+pytestmark = pytest.mark.interop
+memvid_sdk = pytest.importorskip("memvid_sdk", reason="memvid-sdk is not installed (pip install -e '.[interop]')")
+
+READ = r"""
+import json, sys, hashlib, memvid_sdk
+path, queries, vector = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+m = memvid_sdk.use("basic", path, mode="open", read_only=True)
+out = {"stats": {k: v for k, v in dict(m.stats()).items() if k in ("frame_count", "active_frame_count", "has_lex_index", "has_vec_index", "has_time_index")}}
+out["timeline"] = [dict(frame_id=t["frame_id"], timestamp=t["timestamp"], uri=t["uri"], preview=t["preview"]) for t in m.timeline(limit=100000)]
+out["frames"] = {}
+for t in out["timeline"]:
+    f = m.frame(t["uri"])
+    b = m.blob(t["uri"])
+    out["frames"][t["uri"]] = {"id": f["id"], "title": f.get("title"), "tags": f.get("tags"), "labels": f.get("labels"),
+                               "extra_metadata": f.get("extra_metadata"), "blob_sha256": hashlib.sha256(b).hexdigest()}
+out["find"] = {q: [h["frame_id"] for h in m.find(q, k=10, mode="lex")["hits"]] for q in queries}
+if vector:
+    out["sem"] = [h["frame_id"] for h in m.find("", k=3, mode="sem", query_embedding=vector)["hits"]]
+out["verify"] = m.verify(deep=True)["overall_status"]
+print(json.dumps(out))
+"""
+
+APPEND = r"""
+import sys, memvid_sdk
+m = memvid_sdk.use("basic", sys.argv[1], mode="open")
+m.put(title="Appended by memvid", label="memvid", text="memvid wrote this zebra note", uri="mv2://memvid/zebra", timestamp=1700009999)
+m.seal()
+m.close()
+"""
+
+
+def memvid(code: str, *args) -> dict | None:
+    env = dict(os.environ, MEMVID_TELEMETRY="0")
+    res = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return json.loads(res.stdout) if res.stdout.strip() else None
+
+
+def memvid_read(path, queries=(), vector=None) -> dict:
+    return memvid(READ, path, json.dumps(list(queries)), json.dumps(vector))
+
+
+def build(path):
+    with mv2.create(path) as m:
+        m.put("The user is allergic to penicillin.", uri="mv2://profile/allergy", title="Allergy", timestamp=1700000000,
+              tags=["health"], labels=["medical"], metadata={"source": "intake"}, embedding=[1.0, 0.0, 0.0, 0.0])
+        m.put("Deploy the harbor service with kubernetes.", uri="mv2://ops/deploy", timestamp=1700000100,
+              embedding=[0.0, 1.0, 0.0, 0.0], track="ops", kind="howto")
+        m.put(bytes(range(200)), uri="mv2://bin/blob", timestamp=1700000200, embedding=[0.0, 0.0, 1.0, 0.0])
+        m.seal()
+        m.put("Aspirin is fine for the user.", uri="mv2://profile/aspirin", timestamp=1700000300, embedding=[0.9, 0.1, 0.0, 0.0])
+        m.delete(1)
+        m.supersede(0, "The user is allergic to penicillin and amoxicillin.", timestamp=1700000400)
+
+
+@pytest.mark.req("R-LEX-001", "R-LEX-003", "R-VEC-001", "R-SKT-001")
+def test_memvid_reads_our_file(tmp_path):
+    path = tmp_path / "ours.mv2"
+    build(path)
+    with mv2.open(path) as m:
+        ours_timeline = m.timeline()
+        ours = {f["uri"]: f for f in m.frames()}
+        newest = {}
+        for f in m.frames():
+            newest[f["uri"]] = f
+    got = memvid_read(path, ["penicillin", "amoxicillin", "harbor", "aspirin", "zebra"], [1.0, 0.0, 0.0, 0.0])
+    assert got["verify"] == "passed"
+    assert got["stats"]["frame_count"] == 5 and got["stats"]["active_frame_count"] == 3
+    assert got["timeline"] == ours_timeline
+    for uri, f in got["frames"].items():
+        assert f["id"] == newest[uri]["id"]
+        assert f["blob_sha256"] == newest[uri]["payload_sha256"]
+        assert f["title"] == newest[uri]["title"] and f["tags"] == newest[uri]["tags"]
+        assert (f["extra_metadata"] or {}) == newest[uri]["metadata"]  # memvid reports an empty map as None
+    assert got["find"]["penicillin"] == [4]  # frame 0 is superseded: only its replacement is found
+    assert got["find"]["amoxicillin"] == [4]
+    assert got["find"]["harbor"] == []  # frame 1 is deleted
+    assert got["find"]["aspirin"] == [3]
+    assert got["find"]["zebra"] == []
+    assert got["sem"][:2] == [4, 3]  # nearest (1,0,0,0): frame 4 (inherited from frame 0), then frame 3
+    assert set(got["sem"]) <= {2, 3, 4}
+    assert ours["mv2://bin/blob"]["payload_sha256"] == hashlib.sha256(bytes(range(200))).hexdigest()
+
+
+def test_we_read_memvids_appends_to_our_file(tmp_path):
+    path = tmp_path / "ours.mv2"
+    build(path)
+    memvid(APPEND, path)
+    a = mv2.verify(path)
+    assert a.ok, a.first_error
+    got = memvid_read(path, ["zebra", "amoxicillin"])
+    with mv2.open(path) as m:
+        assert m.timeline() == got["timeline"]
+        assert m.frame("mv2://memvid/zebra")["id"] == got["find"]["zebra"][0]
+    # and we can keep writing after memvid, and memvid still reads it
+    with mv2.open(path, "a") as m:
+        m.put("mv2 again after memvid", uri="mv2://ours/again", timestamp=1700010000)
+    got = memvid_read(path, ["again", "zebra"])
+    assert got["verify"] == "passed"
+    assert got["find"]["again"] and got["find"]["zebra"]
+    assert mv2.verify(path).ok
+
+
+@pytest.mark.req("R-WAL-011")
+@pytest.mark.parametrize("name", ["killed-mid-batch", "unsealed-crash"])
+def test_memvids_crash_files_recover_to_all_their_frames(tmp_path, name):
+    src = GOLD / "memvid-sdk-2.0.160" / f"{name}.mv2"
+    exp = oracle(src)
+    path = tmp_path / src.name
+    shutil.copy(src, path)
+    with mv2.open(path, "a") as m:
+        assert len(m.frames()) == exp["stats"]["frame_count"]
+        assert m.recovery["pending_records"] == (32 if name == "killed-mid-batch" else 0)
+    a = mv2.verify(path)
+    assert a.ok, a.first_error
+    got = memvid_read(path)
+    assert got["stats"]["frame_count"] == exp["stats"]["frame_count"]
+    assert [t["frame_id"] for t in got["timeline"]] == [t["frame_id"] for t in exp["timeline"]]
+    assert got["verify"] == "passed"
+
+
+def test_appending_to_a_file_memvid_wrote(tmp_path):
+    src = GOLD / "memvid-sdk-2.0.160" / "vectors-8d.mv2"
+    path = tmp_path / src.name
+    shutil.copy(src, path)
+    before = oracle(src)
+    with mv2.open(path, "a") as m:
+        n = len(m.frames())
+        dim = m.stats()["dimension"]
+        m.put("a new note about quasars", uri="mv2://ours/quasar", timestamp=1800000000, embedding=[0.5] * dim)
+    got = memvid_read(path, ["quasars"])
+    assert got["verify"] == "passed"
+    assert got["stats"]["frame_count"] == n + 1
+    assert got["find"]["quasars"] == [n]
+    assert [t["frame_id"] for t in got["timeline"]][:-1] == [t["frame_id"] for t in before["timeline"]]

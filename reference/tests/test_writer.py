@@ -1,0 +1,214 @@
+"""The writer's API: what put, supersede, delete and seal store, and how bad operations are refused."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+import mv2
+from mv2.errors import LockedError, NotFoundError, UsageError
+from mv2.storage.verify import analyze
+
+
+def sha(p) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "m.mv2"
+
+
+@pytest.mark.req("R-FTR-002")
+def test_create_makes_a_valid_empty_file(path):
+    mv2.create(path).close()
+    a = analyze(path)
+    assert a.ok, a.first_error
+    assert a.frame_count == 0 and a.generation == 0
+    with mv2.open(path) as m:
+        assert m.frames() == [] and m.timeline() == []
+
+
+def test_put_seal_reopen(path):
+    with mv2.create(path) as m:
+        a = m.put("The user is allergic to penicillin.", uri="mv2://profile/allergy", title="Allergy",
+                  timestamp=1700000000, tags=["health"], labels=["medical"], metadata={"source": "intake", "n": 3},
+                  kind="fact", track="profile")
+        b = m.put(b"\xff\xfe raw bytes", timestamp=1700000001)
+        assert (a, b) == (0, 1)
+    with mv2.open(path) as m:
+        f = m.frame("mv2://profile/allergy")
+        assert f["text"].startswith("The user is allergic to penicillin.\ntitle: Allergy\nuri: mv2://profile/allergy\ntrack: profile\ntags: health\nlabels: medical")
+        assert f["metadata"] == {"n": "3", "source": '"intake"'}
+        assert (f["kind"], f["track"], f["status"], f["pending"]) == ("fact", "profile", "active", False)
+        assert m.blob(0) == b"The user is allergic to penicillin."
+        assert m.blob(1) == b"\xff\xfe raw bytes"
+        assert m.frame(1)["uri"] == "mv2://frames/1" and m.frame(1)["encoding"] == "plain"
+        assert m.frame(0)["encoding"] == "zstd"
+    assert analyze(path).ok
+
+
+@pytest.mark.req("R-FRM-012")
+def test_default_uri_and_title(path):
+    with mv2.create(path) as m:
+        m.put("x", timestamp=1)
+        m.put("y", uri="mv2://docs/release-notes_v2.final.md?x=1#top", timestamp=2)
+    with mv2.open(path) as m:
+        assert (m.frame(0)["uri"], m.frame(0)["title"]) == ("mv2://frames/0", "0")
+        assert m.frame(1)["title"] == "Release Notes V2.final"
+
+
+@pytest.mark.req("R-FRM-003", "R-FRM-011")
+def test_supersede_links_both_ways(path):
+    with mv2.create(path) as m:
+        m.put("version one", uri="mv2://doc", timestamp=10)
+        new = m.supersede(0, "version two", timestamp=20)
+        same = m.supersede(new, timestamp=30, tags=["retagged"])  # no content: shares the payload
+    with mv2.open(path) as m:
+        f0, f1, f2 = m.frame(0), m.frame(1), m.frame(2)
+        assert (f0["status"], f0["superseded_by"]) == ("superseded", 1)
+        assert (f1["status"], f1["supersedes"], f1["superseded_by"]) == ("superseded", 0, 2)
+        assert (f2["status"], f2["supersedes"], f2["tags"]) == ("active", 1, ["retagged"])
+        assert m.blob(2) == m.blob(1) == b"version two"
+        assert [e["frame_id"] for e in m.timeline()] == [2]
+        assert m.frame("mv2://doc")["id"] == 2
+        assert "tags: retagged" in f2["text"]
+    assert analyze(path).ok
+
+
+@pytest.mark.req("R-FRM-004")
+def test_delete_keeps_the_frame(path):
+    with mv2.create(path) as m:
+        m.put("keep me", timestamp=1)
+        m.put("remove me", timestamp=2)
+        m.delete(1)
+    with mv2.open(path) as m:
+        assert m.frame(1)["status"] == "deleted" and m.blob(1) == b"remove me"
+        assert [e["frame_id"] for e in m.timeline()] == [0]
+
+
+@pytest.mark.req("R-FRM-013")
+def test_errors_leave_the_file_unchanged(path):
+    with mv2.create(path) as m:
+        m.put("one", timestamp=1)
+        m.delete(0)
+    before = sha(path)
+    with mv2.open(path, "a") as m:
+        with pytest.raises(NotFoundError):
+            m.delete(7)
+        with pytest.raises(UsageError, match="already deleted"):
+            m.delete(0)
+        with pytest.raises(UsageError, match="only an active frame"):
+            m.supersede(0, "x", timestamp=3)
+        with pytest.raises(UsageError, match="lone surrogate"):
+            m.put("bad \ud800 text", timestamp=3)
+        with pytest.raises(UsageError, match="timestamp is required"):
+            m.put("no time")
+        with pytest.raises(UsageError, match="64-bit"):
+            m.put("too late", timestamp=1 << 63)
+        with pytest.raises(UsageError, match="limit"):
+            m.put("many tags", timestamp=3, tags=[str(i) for i in range(1025)])
+        with pytest.raises(UsageError):
+            m.put(12345, timestamp=3)
+        with pytest.raises(UsageError, match="unknown put fields"):
+            m.put_many([{"content": "x", "timestamp": 1, "colour": "red"}])
+    assert sha(path) == before
+
+
+def test_payload_over_the_limit_is_refused(path, monkeypatch):
+    import mv2.entries
+
+    monkeypatch.setattr(mv2.entries, "MAX_PAYLOAD", 10)
+    with mv2.create(path) as m:
+        with pytest.raises(UsageError, match="exceeds") as ei:
+            m.put("eleven char", timestamp=1)
+        assert ei.value.code == "MV2-E-LIMIT"
+        assert m.frame_count == 0
+
+
+def test_embedding_dimension_is_enforced(path):
+    with mv2.create(path) as m:
+        m.put("a", timestamp=1, embedding=[0.5, 0.25, 0.125])
+        with pytest.raises(UsageError, match="dimension"):
+            m.put("b", timestamp=2, embedding=[1.0, 2.0])
+        with pytest.raises(UsageError, match="finite"):
+            m.put("c", timestamp=2, embedding=[1.0, float("nan"), 2.0])
+    with mv2.open(path) as m:
+        assert m.vector(0) == [0.5, 0.25, 0.125]
+
+
+def test_clock_is_explicit(path):
+    ticks = iter(range(100, 200))
+    with mv2.create(path, clock=lambda: next(ticks)) as m:
+        m.put("a")
+        m.put("b", timestamp=5)
+    with mv2.open(path) as m:
+        assert [f["timestamp"] for f in m.frames()] == [100, 5]
+
+
+@pytest.mark.req("R-DUR-003")
+def test_one_writer_at_a_time(path):
+    mv2.create(path).close()
+    first = mv2.open(path, "a")
+    try:
+        with pytest.raises(LockedError) as ei:
+            mv2.open(path, "a")
+        assert ei.value.code == "MV2-E-LOCKED"
+        with mv2.open(path) as reader:  # readers are never blocked
+            assert reader.frames() == []
+    finally:
+        first.close()
+    mv2.open(path, "a").close()
+
+
+def test_read_only_memory_refuses_writes(path):
+    mv2.create(path).close()
+    with mv2.open(path) as m:
+        with pytest.raises(UsageError) as ei:
+            m.put("x", timestamp=1)
+        assert ei.value.code == "MV2-E-READ-ONLY"
+
+
+def test_create_refuses_an_existing_file(path):
+    mv2.create(path).close()
+    with pytest.raises(UsageError, match="exists"):
+        mv2.create(path)
+
+
+def test_put_many_is_one_sync(path, monkeypatch):
+    import os
+
+    calls = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd)))
+    with mv2.create(path) as m:
+        calls.clear()
+        ids = m.put_many([{"content": f"doc {i}", "timestamp": i} for i in range(50)])
+        assert ids == list(range(50))
+        assert len(calls) == 1
+    assert analyze(path).ok
+
+
+@pytest.mark.req("R-WAL-001")
+def test_wal_grows_for_a_batch_larger_than_it(path):
+    with mv2.create(path, wal_size=4096) as m:
+        m.put("small", timestamp=1)
+        big = "x" * 20000
+        fid = m.put(big, uri="mv2://big", timestamp=2)
+        assert m.stats()["wal_size"] == 32768
+    a = analyze(path)
+    assert a.ok, a.first_error
+    with mv2.open(path) as m:
+        assert m.blob(fid) == big.encode() and m.blob(0) == b"small"
+
+
+def test_a_full_wal_is_committed_then_reused(path):
+    with mv2.create(path, wal_size=4096) as m:
+        for i in range(60):
+            m.put(f"note number {i} " * 3, timestamp=i)
+        assert m.stats()["wal_size"] == 4096
+        assert m.stats()["generation"] >= 2  # it committed on its own when the log filled
+    with mv2.open(path) as m:
+        assert len(m.frames()) == 60 and m.frame(59)["text"].startswith("note number 59")
+    assert analyze(path).ok
