@@ -154,3 +154,32 @@ def test_appending_to_a_file_memvid_wrote(tmp_path):
     assert got["stats"]["frame_count"] == n + 1
     assert got["find"]["quasars"] == [n]
     assert [t["frame_id"] for t in got["timeline"]][:-1] == [t["frame_id"] for t in before["timeline"]]
+
+
+def _scenarios():
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import gen_vectors
+
+    return gen_vectors
+
+
+@pytest.mark.parametrize("name", sorted(_scenarios().scenarios()))
+def test_memvid_reads_every_golden_vector(tmp_path, name):
+    gv = _scenarios()
+    sc = gv.scenarios()[name]
+    gv.produce(name, sc, tmp_path)
+    path = tmp_path / f"{name}.mv2"
+    with mv2.open(path) as m:
+        ours = m.timeline()
+        frames = m.frames()
+    got = memvid_read(path)
+    assert got["verify"] == "passed"
+    assert got["stats"]["frame_count"] == len(frames)
+    assert got["timeline"] == ours
+    newest = {f["uri"]: f for f in frames}
+    for uri, f in got["frames"].items():
+        assert f["blob_sha256"] == newest[uri]["payload_sha256"]
