@@ -148,3 +148,16 @@ def test_checksums_are_plain_blake3_256(gold):
             assert f["checksum"] == blake3.blake3(stored).digest()
             if not f["payload_length"]:
                 assert f["checksum"] == empty
+
+
+@pytest.mark.req("R-FRM-014")
+def test_writer_compression_reproduces_memvids_payloads(gold):
+    from mv2.format.payload import encode_payload
+
+    with read_snapshot(gold) as s:
+        for fs in s.frames:
+            f = fs.fields
+            if fs.pending or f["canonical_encoding"] != "zstd" or not f["payload_length"]:
+                continue
+            stored = s.source.read(f["payload_offset"], f["payload_length"], what="payload")
+            assert encode_payload(s.canonical_payload(fs), compress=True)[0] == stored
