@@ -48,8 +48,10 @@ def wall_clock() -> int:
 class Memory:
     """An open memory file. Create with :func:`create`, open with :func:`open`."""
 
-    def __init__(self, path: str, snap: Snapshot, file: WritableFile | None, *, clock):
+    def __init__(self, path: str, snap: Snapshot, file: WritableFile | None, *, clock, embedder=None):
         self.path = path
+        self._embedder = embedder
+        self._search_cache: dict = {}
         self._snap = snap
         self._file = file
         self._clock = clock
@@ -239,6 +241,7 @@ class Memory:
         self._reload()
 
     def _reload(self) -> None:
+        self._drop_search_cache()
         self._snap.close()
         self._snap = read_snapshot(self.path)
         self._replayer = Replayer(self._snap.frames, wal_offset=self._snap.header["wal_offset"])
@@ -265,12 +268,27 @@ class Memory:
         return [frame_record(self._snap, fs) for fs in self._snap.frames]
 
     def timeline(self, *, since: int | None = None, until: int | None = None, reverse: bool = False,
-                 limit: int | None = None) -> list[dict]:
+                 limit: int | None = None, as_of_frame: int | None = None, as_of_ts: int | None = None) -> list[dict]:
+        """Active documents in time order, as memvid's timeline; with ``as_of_frame`` /
+        ``as_of_ts``, the documents that were active then (:meth:`as_of`)."""
         self._require_open()
         if limit is not None and limit < 0:
             raise UsageError("limit must be >= 0")
-        return [e.to_json() for e in _timeline(self._snap, lambda fs: frame_text(self._snap, fs), since=since,
-                                                 until=until, reverse=reverse, limit=limit)]
+        if as_of_frame is None and as_of_ts is None:
+            return [e.to_json() for e in _timeline(self._snap, lambda fs: frame_text(self._snap, fs), since=since,
+                                                     until=until, reverse=reverse, limit=limit)]
+        visible = self.as_of(frame=as_of_frame, timestamp=as_of_ts)
+        rows = sorted((self._snap.frames[i].fields["timestamp"], i) for i in visible
+                      if self._snap.frames[i].fields["role"] == "document")
+        rows = [(t, i) for t, i in rows if (since is None or t >= since) and (until is None or t <= until)]
+        if reverse:
+            rows.reverse()
+        out = []
+        for t, i in rows[: limit if limit is not None else None]:
+            f = self._snap.frames[i].fields
+            text = frame_text(self._snap, self._snap.frames[i]) or ""
+            out.append({"frame_id": i, "timestamp": t, "uri": f["uri"], "preview": text[:120]})
+        return out
 
     def dump(self) -> dict:
         self._require_open()
@@ -291,6 +309,149 @@ class Memory:
                 "dimension": self._dimension(), "revision": self.revision, "generation": self._snap.commit.generation,
                 "wal_size": self._snap.header["wal_size"], "file_size": os.path.getsize(self.path)}
 
+    # -- search ---------------------------------------------------------------------------------
+    def _drop_search_cache(self) -> None:
+        for ctx in self._search_cache.values():
+            index = getattr(ctx, "index", None)
+            if index is not None:
+                index.close()
+        self._search_cache.clear()
+
+    def _lex_context(self, statuses: tuple):
+        key = ("lex", statuses)
+        if self._dirty:
+            self._drop_search_cache()  # unsealed writes: search what the memory holds now
+        if key not in self._search_cache:
+            from .index.context import build_context
+
+            self._search_cache[key] = build_context(self._snap, lambda fs: frame_text(self._snap, fs), statuses=statuses)
+        return self._search_cache[key]
+
+    def _vector_index(self, statuses: tuple):
+        from .index.vecsearch import VectorIndex
+
+        key = ("vec", statuses)
+        if self._dirty:
+            self._drop_search_cache()
+        if key not in self._search_cache:
+            allowed = {fs.id for fs in self._snap.frames if fs.fields["status"] in statuses}
+            self._search_cache[key] = VectorIndex(self._vectors, allowed)
+        return self._search_cache[key]
+
+    def _statuses(self, include) -> tuple:
+        known = ("active", "superseded", "deleted")
+        if isinstance(include, str):
+            include = (include,)
+        chosen = set(include or ())
+        if not chosen or not chosen <= set(known):
+            raise UsageError("include must name statuses among 'active', 'superseded', 'deleted'")
+        return tuple(x for x in known if x in chosen)
+
+    def as_of(self, *, frame: int | None = None, timestamp: int | None = None) -> set[int]:
+        """Ids of the frames that were active once frame ``frame`` (or every frame with a
+        timestamp up to ``timestamp``) had been written. A frame superseded later is shown as it
+        was; deletions record no position, so a deleted frame is absent at every point."""
+        self._require_open()
+        if frame is None and timestamp is None:
+            raise UsageError("as_of needs a frame id or a timestamp")
+        def seen(fid: int) -> bool:
+            f = self._snap.frames[fid].fields
+            return (frame is None or fid <= frame) and (timestamp is None or f["timestamp"] <= timestamp)
+        out = set()
+        for fs in self._snap.frames:
+            f = fs.fields
+            if not seen(fs.id) or f["status"] == "deleted":
+                continue
+            succ = f["superseded_by"]
+            if f["status"] == "superseded" and succ is not None and seen(succ):
+                continue
+            out.add(fs.id)
+        return out
+
+    def find(self, query: str, *, k: int = 10, mode: str = "lex", since: int | None = None, until: int | None = None,
+             include=("active",), vector=None, snippet_chars: int = 480, exhaustive: bool = False,
+             as_of_frame: int | None = None, as_of_ts: int | None = None) -> list[dict]:
+        """Search. ``mode`` is ``lex`` (BM25 over the Tantivy index, memvid's pipeline), ``vec``
+        (nearest vectors to ``vector``, or to the embedder's vector of ``query``) or ``hybrid``
+        (reciprocal rank fusion of both). ``as_of_frame`` / ``as_of_ts`` search the memory as it
+        was then (:meth:`as_of`). Hits: frame_id, uri, title, score, snippet, rank."""
+        from .index import hybrid
+
+        self._require_open()
+        statuses = self._statuses(include)
+        visible = None
+        if as_of_frame is not None or as_of_ts is not None:
+            visible = self.as_of(frame=as_of_frame, timestamp=as_of_ts)
+            statuses = ("active", "superseded")
+        if mode == "lex":
+            from .index.lexsearch import lexical_find
+
+            ctx = self._lex_context(statuses)
+            return [h.to_json() for h in lexical_find(ctx, query, k=k, snippet_chars=snippet_chars, exhaustive=exhaustive,
+                                                      statuses=statuses, since=since, until=until, visible=visible)]
+        if mode == "vec":
+            return self._vec_hits(self._query_vector(query, vector), k, statuses, since, until, visible=visible)
+        if mode == "hybrid":
+            lex_hits = self.find(query, k=max(k, 10) * 2, mode="lex", since=since, until=until, include=include,
+                                 snippet_chars=snippet_chars, exhaustive=exhaustive, as_of_frame=as_of_frame,
+                                 as_of_ts=as_of_ts)
+            qv = self._query_vector(query, vector, required=False)
+            vec_hits = self._vec_hits(qv, max(k, 10) * 2, statuses, since, until, visible=visible) if qv is not None else []
+            return hybrid.fuse(lex_hits, vec_hits, k)
+        raise UsageError(f"mode must be 'lex', 'vec' or 'hybrid', not {mode!r}")
+
+    def find_vector(self, vector, k: int = 10, *, include=("active",), since: int | None = None,
+                    until: int | None = None, exact: bool = False) -> list[dict]:
+        """The ``k`` frames whose vectors are nearest (L2) to ``vector``."""
+        self._require_open()
+        return self._vec_hits(vector, k, self._statuses(include), since, until, exact=exact)
+
+    def _query_vector(self, query, vector, *, required: bool = True):
+        if vector is not None:
+            return vector
+        if self._embedder is not None:
+            return self._embedder(query)
+        if required:
+            raise UsageError("vector search needs a query vector: pass vector=..., or open the memory with an embedder")
+        return None
+
+    def _vec_hits(self, vector, k, statuses, since, until, *, exact: bool = False, visible: set[int] | None = None) -> list[dict]:
+        idx = self._vector_index(statuses)
+        mask = None
+        if since is not None or until is not None or visible is not None:
+            ts = np.asarray([self._snap.frames[int(i)].fields["timestamp"] for i in idx.ids], dtype=np.int64)
+            mask = np.ones(len(ts), dtype=bool)
+            if since is not None:
+                mask &= ts >= since
+            if until is not None:
+                mask &= ts <= until
+            if visible is not None:
+                mask &= np.isin(idx.ids, np.fromiter(visible, dtype=np.int64, count=len(visible)))
+        out = []
+        for rank, (fid, dist) in enumerate(idx.search(vector, k, mask=mask, exact=exact), 1):
+            f = self._snap.frames[fid].fields
+            text = frame_text(self._snap, self._snap.frames[fid]) or ""
+            out.append({"rank": rank, "frame_id": fid, "uri": f["uri"], "title": f["title"], "score": -dist,
+                        "distance": dist, "snippet": text[:240]})
+        return out
+
+    def ask(self, question: str, *, k: int = 5, answerer=None, mode: str | None = None, **find_args) -> dict:
+        """Retrieve passages for ``question`` and answer from them, citing frame ids. With no
+        ``answerer`` the answer is extractive (the best-matching sentences); an ``answerer(question,
+        passages)`` callable may synthesise one instead (nothing here uses a network)."""
+        from .answer import answer as _answer, question_query
+
+        if not isinstance(question, str):
+            raise UsageError("question must be a string")
+        if mode is None:
+            mode = "hybrid" if (self._embedder is not None and self._vectors) else "lex"
+        query = question_query(question)
+        if query is None:
+            return _answer(question, [], answerer=answerer)
+        # The question's content words are ORed: a question rarely repeats every word of its answer.
+        hits = self.find(query, k=k, mode=mode, exhaustive=True, **find_args)
+        return _answer(question, hits, answerer=answerer)
+
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
         """Seal (when writable) and release the file."""
@@ -301,6 +462,7 @@ class Memory:
                 self.seal()
         finally:
             self._closed = True
+            self._drop_search_cache()
             self._snap.close()
             if self._file is not None:
                 self._file.close()
@@ -328,26 +490,27 @@ def _f32(values: list[float]) -> list[float]:
 
 
 def create(path: str | os.PathLike, *, wal_size: int = DEFAULT_WAL_SIZE, clock: Callable[[], int] | None = None,
-           fault=None) -> Memory:
+           embedder=None, fault=None) -> Memory:
     """Create a new, empty memory file (it must not exist) and open it for writing."""
     path = os.fspath(path)
     rev = REVISIONS[NEW_FILE_REVISION]
     plan = committer.plan_commit([], committer.empty_toc(rev), rev, text_of=lambda fs: None, vectors={}, sketch_cache={})
     f, _ = WritableFile.create(path, wal_size=wal_size, revision=rev.name, blobs=plan.blobs, build_toc=plan.build_toc,
                                fault=fault)
-    return Memory(path, read_snapshot(path), f, clock=clock)
+    return Memory(path, read_snapshot(path), f, clock=clock, embedder=embedder)
 
 
-def open(path: str | os.PathLike, mode: str = "r", *, clock: Callable[[], int] | None = None, fault=None) -> Memory:  # noqa: A001
+def open(path: str | os.PathLike, mode: str = "r", *, clock: Callable[[], int] | None = None, embedder=None,
+         fault=None) -> Memory:  # noqa: A001
     """Open a memory file: ``mode="r"`` to read (never writes), ``"a"`` to write (takes the lock
     and recovers what a crash left, committing any pending WAL records)."""
     path = os.fspath(path)
     if mode == "r":
-        return Memory(path, read_snapshot(path), None, clock=clock)
+        return Memory(path, read_snapshot(path), None, clock=clock, embedder=embedder)
     if mode != "a":
         raise UsageError(f"mode must be 'r' or 'a', not {mode!r}")
     f, snap = WritableFile.open(path, fault=fault)
-    mem = Memory(path, snap, f, clock=clock)
+    mem = Memory(path, snap, f, clock=clock, embedder=embedder)
     mem.recovery = {"pending_records": snap.pending_count, "torn_tail": snap.wal.torn, "header_was_stale": snap.header_stale}
     if snap.pending_count:
         mem._dirty = True

@@ -183,3 +183,16 @@ def test_memvid_reads_every_golden_vector(tmp_path, name):
     newest = {f["uri"]: f for f in frames}
     for uri, f in got["frames"].items():
         assert f["blob_sha256"] == newest[uri]["payload_sha256"]
+
+
+@pytest.mark.req("R-SRCH-001")
+@pytest.mark.parametrize("name", ["put-loop", "delete", "multi-seal", "supersede-chain", "unicode", "wal-full"])
+def test_memvid_and_mv2_find_agree_on_our_files(tmp_path, name):
+    gv = _scenarios()
+    gv.produce(name, gv.scenarios()[name], tmp_path)
+    path = tmp_path / f"{name}.mv2"
+    queries = ["penicillin", "harbor ledger", "policy", "naïve", "audit OR token", "vector NOT quantum", "tag:roadmap"]
+    got = memvid_read(path, queries)
+    with mv2.open(path) as m:
+        for q in queries:
+            assert [h["frame_id"] for h in m.find(q, k=10)] == got["find"][q], q

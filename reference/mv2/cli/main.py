@@ -222,6 +222,66 @@ def recover(file: Path, json_out: bool = typer.Option(False, "--json")):
               f"{'the header was repaired' if report.get('header_was_stale') else 'header current'}; {frames} frames")
 
 
+@app.command()
+def find(
+    file: Path,
+    query: str,
+    k: int = typer.Option(10, "-k", help="Number of hits."),
+    mode: str = typer.Option("lex", "--mode", help="lex | vec | hybrid"),
+    since: Optional[int] = typer.Option(None, help="Only frames with timestamp >= SINCE."),
+    until: Optional[int] = typer.Option(None, help="Only frames with timestamp <= UNTIL."),
+    include: str = typer.Option("active", help="Statuses to search, comma-separated: active,superseded,deleted."),
+    vector: Optional[str] = typer.Option(None, help="Query vector as JSON (for --mode vec/hybrid)."),
+    exhaustive: bool = typer.Option(False, help="Search every frame (skip memvid's sketch pre-filter)."),
+    json_out: bool = typer.Option(False, "--json"),
+):
+    """Search FILE. --json prints {"hits": [{frame_id, uri, title, score, snippet}, ...]}."""
+    from ..memory import open as open_memory
+
+    _file(file)
+    try:
+        vec = json.loads(vector) if vector else None
+    except json.JSONDecodeError:
+        err.print("mv2: --vector must be a JSON array of numbers")
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    try:
+        with open_memory(file) as mem:
+            hits = mem.find(query, k=k, mode=mode, since=since, until=until, include=tuple(include.split(",")),
+                            vector=vec, exhaustive=exhaustive)
+    except MV2Error as exc:
+        raise _fail(exc, json_out)
+    if json_out:
+        keys = ("frame_id", "uri", "title", "score", "snippet")
+        print(json.dumps({"hits": [{key: h[key] for key in keys} for h in hits]}, ensure_ascii=False))
+        return
+    t = Table()
+    for col in ("rank", "id", "score", "uri", "snippet"):
+        t.add_column(col)
+    for h in hits:
+        t.add_row(str(h["rank"]), str(h["frame_id"]), f"{h['score']:.4f}", h["uri"] or "",
+                  (h["snippet"] or "")[:160].replace("\n", " ⏎ "))
+    out.print(t)
+
+
+@app.command()
+def ask(file: Path, question: str, k: int = typer.Option(5, "-k"), json_out: bool = typer.Option(False, "--json")):
+    """Answer QUESTION from FILE's frames: the best-matching sentences, each citing its frame id."""
+    from ..memory import open as open_memory
+
+    _file(file)
+    try:
+        with open_memory(file) as mem:
+            res = mem.ask(question, k=k)
+    except MV2Error as exc:
+        raise _fail(exc, json_out)
+    if json_out:
+        print(json.dumps({"answer": res["answer"], "citations": res["citations"]}, ensure_ascii=False))
+    else:
+        print(res["answer"] or "(no answer: nothing in the memory matches)")
+        if res["citations"]:
+            print("sources: " + ", ".join(f"frame {c}" for c in res["citations"]))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -1,0 +1,412 @@
+"""Lexical search over the Tantivy index a file carries (spec: "Search").
+
+The pipeline is memvid's, step by step, so that the same query on the same file returns the
+same hits:
+
+1. parse the query (``query.py``);
+2. **sketch pre-filter**: score every frame's sketch entry against the query's sketch and keep
+   those whose term filter overlaps the query's and whose SimHash is within Hamming distance
+   32, best first, at most max(10 k, 500) (memvid's heuristic; it trades recall for speed and
+   can be switched off with ``exhaustive=True``);
+3. search Tantivy with the query tree and, when step 2 produced candidates, a ``frame_id``
+   set restriction; fetch max(4 k, 20) documents (no more than the candidates);
+4. for each document, take the frame its ``frame_id`` names (memvid's indexes hold extra
+   documents keyed by WAL sequence numbers, which land on whatever frame has that id),
+   evaluate the query against that frame's own text, and cut snippet passages around the
+   query tokens;
+5. re-rank by ``0.4 s + 0.6 s r`` where ``s`` is the BM25 score and
+   ``r = exp(-ln 2 / 1 day × (newest - timestamp))`` over the result set, in ``f32``;
+6. emit one hit per passage, at most ``k``.
+
+Our own files hold one document per active frame, so step 4 is exact for them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tantivy
+
+from ..errors import UsageError
+from ..format.sketch import FILTER_BITS, sketch_entry, tokens as sketch_tokens
+from .lex import register_tokenizers, unpack
+from .query import DateRange, Field, Node, ParsedQuery, Phrase, Wildcard, Word, parse_query
+
+HAMMING_THRESHOLD = 32
+DECAY = np.float32(0.00000802)  # ln 2 / 86 400 s, as memvid rounds it
+
+
+@dataclass
+class Hit:
+    rank: int
+    frame_id: int
+    uri: str
+    title: str | None
+    score: float
+    snippet: str
+    range: tuple[int, int]
+
+    def to_json(self) -> dict:
+        return {"rank": self.rank, "frame_id": self.frame_id, "uri": self.uri, "title": self.title,
+                "score": self.score, "snippet": self.snippet}
+
+
+class LexIndex:
+    """A Tantivy index opened from packed files (R-LEX-002)."""
+
+    def __init__(self, files: list[tuple[str, bytes]]):
+        self._dir = tempfile.mkdtemp(prefix="mv2-search-")
+        try:
+            unpack(files, Path(self._dir))
+            self.index = tantivy.Index.open(self._dir)
+            register_tokenizers(self.index)
+            self.schema = self.index.schema
+            self.analyzer = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+                             .filter(tantivy.Filter.lowercase())
+                             .filter(tantivy.Filter.stemmer("english")).build())
+            self.index.reload()
+            self.searcher = self.index.searcher()
+        except BaseException:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
+
+    def close(self) -> None:
+        self.searcher = None
+        self.index = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def analyse(self, text: str) -> list[str]:
+        return list(self.analyzer.analyze(text))
+
+    # -- the query tree, as memvid builds it ------------------------------------------------------
+    def _term(self, field: str, value: str, option: str = "basic"):
+        return tantivy.Query.term_query(self.schema, field, value, index_option=option)
+
+    def _text_alternatives(self, word: str):
+        toks = self.analyse(word)
+        if not toks:
+            return tantivy.Query.all_query()
+        if len(toks) == 1:
+            content = self._term("content", toks[0], "position")
+        else:
+            content = tantivy.Query.phrase_query(self.schema, "content", toks)
+        norm = word.lower() if word.isascii() else "".join(c.lower() if c.isascii() else c for c in word)
+        qs = [content] + [self._term(f, norm) for f in ("tags", "labels", "track", "uri")]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in qs])
+
+    def build(self, n: Node):
+        if n.op in ("and", "or"):
+            if not n.children:
+                return tantivy.Query.all_query()
+            if len(n.children) == 1:
+                return self.build(n.children[0])
+            occ = tantivy.Occur.Must if n.op == "and" else tantivy.Occur.Should
+            return tantivy.Query.boolean_query([(occ, self.build(c)) for c in n.children])
+        if n.op == "not":
+            return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()),
+                                                (tantivy.Occur.MustNot, self.build(n.children[0]))])
+        t = n.term
+        if isinstance(t, (Word, Phrase)):
+            return tantivy.Query.all_query() if not t.text else self._text_alternatives(t.text)
+        if isinstance(t, Wildcard):
+            return tantivy.Query.regex_query(self.schema, "content", t.regex.pattern.lower())
+        if isinstance(t, DateRange):
+            lo = t.start if t.start is not None else -(1 << 63)
+            hi = t.end if t.end is not None else (1 << 63) - 1
+            return tantivy.Query.range_query(self.schema, "timestamp", tantivy.FieldType.Integer, lo, hi)
+        f: Field = t
+        if f.name == "scope":
+            return tantivy.Query.all_query()
+        target = {"uri": "uri", "track": "track", "tag": "tags", "label": "labels"}[f.name]
+        return self._term(target, f.value)
+
+    def search_documents(self, parsed: ParsedQuery, frame_filter: list[int] | None, limit: int) -> list[tuple[int, float]]:
+        q = self.build(parsed.expr)
+        if frame_filter:
+            # memvid restricts with a TermSetQuery on frame_id, which adds a constant 1.0 to every
+            # score. tantivy-py builds u64 terms wrongly (they never match), so the same set is
+            # written as single-value ranges: a disjunction of constant scorers, also worth 1.0.
+            allowed = tantivy.Query.boolean_query([
+                (tantivy.Occur.Should, tantivy.Query.range_query(self.schema, "frame_id", tantivy.FieldType.Unsigned, i, i))
+                for i in frame_filter])
+            q = tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Must, allowed)])
+        res = self.searcher.search(q, limit=max(limit, 1))
+        out = []
+        for score, addr in res.hits:
+            doc = self.searcher.doc(addr)
+            fid = doc.get_first("frame_id")
+            out.append((int(fid), float(score)))
+        return out
+
+
+# --- sketch pre-filter ----------------------------------------------------------------------------
+
+
+class SketchFilter:
+    """Frame sketches as a numpy table, scored against a query the way memvid scores them."""
+
+    def __init__(self, entries: list[bytes]):
+        raw = np.frombuffer(b"".join(entries), dtype=np.uint8).reshape(-1, 32) if entries else np.zeros((0, 32), np.uint8)
+        self.simhash = raw[:, 0:8].copy().view("<u8").ravel()
+        self.filter = raw[:, 8:24].copy()
+        self.top = raw[:, 24:32].copy().view("<u4").reshape(-1, 2)
+
+    def __len__(self) -> int:
+        return len(self.simhash)
+
+    def candidates(self, query: str, max_candidates: int) -> list[int]:
+        if not len(self):
+            return []
+        q = sketch_entry(query)
+        qtoks = sketch_tokens(query)
+        if not qtoks:
+            return []
+        q_simhash = int.from_bytes(q[0:8], "little")
+        q_filter = np.frombuffer(q[8:24], dtype=np.uint8)
+        q_top = [t for t in np.frombuffer(q[24:32], dtype="<u4")[: min(2, len(set(qtoks)))]]
+        overlaps = (self.filter & q_filter).any(axis=1)
+        x = self.simhash ^ np.uint64(q_simhash)
+        hamming = np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+        ok = overlaps & (hamming <= HAMMING_THRESHOLD)
+        ids = np.nonzero(ok)[0]
+        if not len(ids):
+            return []
+        # score = 0.5 term overlap + 0.4 SimHash similarity + 0.1 length compatibility, in f32
+        top = self.top[ids]
+        match = np.zeros(len(ids), dtype=np.float32)
+        for t in q_top:
+            match += ((top == t) & (top != 0)).sum(axis=1).astype(np.float32)
+        term_score = match / np.float32(max(len(q_top), 1))
+        sim_score = np.float32(1.0) - hamming[ids].astype(np.float32) / np.float32(64.0)
+        qlen = np.float32(min(len(qtoks) // 10, 255))
+        len_score = np.float32(1.0) / (np.float32(1.0) + np.abs(qlen - np.float32(0)) * np.float32(0.1))
+        score = np.float32(0.5) * term_score + np.float32(0.4) * sim_score + np.float32(0.1) * len_score
+        order = sorted(range(len(ids)), key=lambda i: -float(score[i]))  # stable, as Rust's sort_by
+        return [int(ids[i]) for i in order[:max_candidates]]
+
+
+# --- snippets -----------------------------------------------------------------------------------
+
+
+def token_occurrences(content_lower: str, tokens: list[str]) -> list[tuple[int, int]]:
+    """Byte ranges of every occurrence of each token in the text (non-overlapping per token)."""
+    data = content_lower.encode("utf-8")
+    occ = set()
+    for tok in tokens:
+        needle = tok.strip().encode("utf-8")
+        if not needle:
+            continue
+        start = 0
+        while True:
+            pos = data.find(needle, start)
+            if pos < 0:
+                break
+            occ.add((pos, pos + len(needle)))
+            start = pos + len(needle)
+    return sorted(occ)
+
+
+def _prev_boundary(b: bytes, i: int) -> int:
+    i = min(i, len(b))
+    while 0 < i < len(b) and (b[i] & 0xC0) == 0x80:
+        i -= 1
+    return i
+
+
+def _next_boundary(b: bytes, i: int) -> int:
+    i = min(i, len(b))
+    while i < len(b) and (b[i] & 0xC0) == 0x80:
+        i += 1
+    return i
+
+
+def _advance(b: bytes, start: int, window: int) -> int:
+    """Byte offset after ``window`` characters from ``start`` (memvid's advance_boundary)."""
+    if start >= len(b):
+        return len(b)
+    text = b[start:].decode("utf-8", errors="ignore")
+    if window >= len(text):
+        return len(b)
+    return start + len(text[:window].encode("utf-8"))
+
+
+def _sentence_start_before(b: bytes, idx: int) -> int | None:
+    if idx == 0:
+        return 0
+    idx = _prev_boundary(b, min(idx, len(b)))
+    cand = None
+    for pos in range(idx):
+        if b[pos] in b".!?\n":
+            cand = pos + 1
+    if cand is None:
+        return None
+    pos = _next_boundary(b, cand)
+    while pos < len(b) and b[pos] in b" \t\n\r\x0c":
+        pos += 1
+    return _prev_boundary(b, pos)
+
+
+def _sentence_end_after(b: bytes, idx: int) -> int | None:
+    if idx >= len(b):
+        return len(b)
+    idx = _prev_boundary(b, idx)
+    for g in range(idx, len(b)):
+        c = b[g]
+        if c in b".!?":
+            return _next_boundary(b, g + 1)
+        if c == 0x0A:
+            return g
+    return None
+
+
+def snippet_slices(content: str, occurrences: list[tuple[int, int]], window: int, max_snippets: int) -> list[tuple[int, int]]:
+    """Passages around the occurrences, widened to sentence edges and merged (memvid's rule)."""
+    b = content.encode("utf-8")
+    if not b:
+        return []
+    if not occurrences:
+        return [(0, _advance(b, 0, window))]
+    merged: list[list[int]] = []
+    half = window // 2
+    for start, end in occurrences:
+        s = max(start - half, 0)
+        e = min(end + half, len(b))
+        adj = _sentence_start_before(b, s)
+        if adj is not None:
+            s = adj
+        adj = _sentence_end_after(b, e)
+        if adj is not None:
+            e = adj
+        s = _prev_boundary(b, s)
+        e = _next_boundary(b, e)
+        if e <= s:
+            continue
+        if merged and s <= merged[-1][1] + 20:
+            merged[-1][1] = max(merged[-1][1], e)
+            continue
+        merged.append([min(s, len(b)), min(e, len(b))])
+        if len(merged) >= max_snippets:
+            break
+    if not merged:
+        merged.append([0, _advance(b, 0, window)])
+    return [(s, e) for s, e in merged]
+
+
+def recency_order(items: list, score_of, ts_of) -> list:
+    """memvid's recency re-rank, computed in f32 like memvid's."""
+    if len(items) <= 1:
+        return items
+    newest = max(ts_of(x) for x in items)
+    keyed = []
+    for x in items:
+        s = np.float32(score_of(x))
+        age = np.float32(max(newest - ts_of(x), 0))
+        r = np.exp(-DECAY * age, dtype=np.float32)
+        keyed.append((float(s * np.float32(0.4) + s * r * np.float32(0.6)), x))
+    keyed.sort(key=lambda kx: -kx[0])
+    return [x for _, x in keyed]
+
+
+__all__ = ["LexIndex", "SketchFilter", "Hit", "token_occurrences", "snippet_slices", "recency_order",
+           "parse_query", "FILTER_BITS"]
+
+
+@dataclass
+class FindContext:
+    """What the lexical pipeline needs from a memory, independent of how it is stored."""
+
+    frames: list  # frame field dicts, by id
+    index: LexIndex | None
+    sketch: SketchFilter | None
+    chunk_context: object  # callable(frame_id) -> (start, end, text)
+
+
+def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: int = 480,
+                 exhaustive: bool = False, statuses=("active",), since: int | None = None,
+                 until: int | None = None, visible: set[int] | None = None) -> list[Hit]:
+    """``visible``, when given, restricts results to those frame ids (time travel)."""
+    if not isinstance(k, int) or isinstance(k, bool) or k <= 0:
+        raise UsageError(f"k must be a positive integer, not {k!r}")
+    parsed = parse_query(query)
+    tokens = sorted({_lower(t) for t in parsed.text_tokens() if t.strip()})
+    if not tokens and not parsed.contains_field_terms():
+        raise UsageError("query must include at least one search term or field filter")
+    if ctx.index is None:
+        return []
+    frames = ctx.frames
+    candidates: set[int] | None = None
+    rng = parsed.required_date_range()
+    if since is not None or until is not None:
+        rng = DateRange(since, until) if rng is None else rng.intersect(DateRange(since, until))
+    if rng is not None:
+        if rng.is_empty():
+            return []
+        candidates = {f["id"] for f in frames if rng.contains(f["timestamp"])}
+        if not candidates:
+            return []
+    if visible is not None:
+        candidates = set(visible) if candidates is None else candidates & set(visible)
+        if not candidates:
+            return []
+    if ctx.sketch is not None and len(ctx.sketch) and tokens and not exhaustive:
+        sk = ctx.sketch.candidates(query, max(k * 10, 500))
+        if sk:
+            s = set(sk)
+            if candidates is None:
+                candidates = s
+            else:
+                both = candidates & s
+                candidates = both if both else s
+    limit = max(k * 4, 20)
+    if candidates is not None:
+        limit = min(limit, max(len(candidates), 1))
+    docs = ctx.index.search_documents(parsed, sorted(candidates) if candidates is not None else None, limit)
+    stemmed: list[str] = []
+    for t in tokens:
+        stemmed += ctx.index.analyse(t)
+    window = max(snippet_chars, 80)
+    evaluated = []
+    for fid, score in docs:
+        if not 0 <= fid < len(frames):
+            continue  # a document whose frame_id names no frame (memvid's stale ids)
+        f = frames[fid]
+        if visible is not None:
+            if fid not in visible:
+                continue
+        elif f["status"] not in statuses:
+            continue
+        if since is not None and f["timestamp"] < since or until is not None and f["timestamp"] > until:
+            continue
+        start, end, text = ctx.chunk_context(fid)
+        eval_text = _lower(f["search_text"]) if f["search_text"] is not None else _lower(text)
+        if not parsed.evaluate(f, eval_text):
+            continue
+        occ = token_occurrences(eval_text, stemmed)
+        slices = snippet_slices(text, occ, window, k)
+        if not slices:
+            continue
+        evaluated.append((fid, score, slices, start, text))
+    evaluated = recency_order(evaluated, lambda x: x[1], lambda x: frames[x[0]]["timestamp"])
+    hits: list[Hit] = []
+    for fid, score, slices, start, text in evaluated:
+        f = frames[fid]
+        b = text.encode("utf-8")
+        for s, e in slices:
+            if len(hits) == k:
+                break
+            s2, e2 = min(s, len(b)), min(e, len(b))
+            if e2 <= s2:
+                continue
+            hits.append(Hit(len(hits) + 1, fid, f["uri"] or f"mv2://frames/{fid}", f["title"], score,
+                            b[s2:e2].decode("utf-8", errors="replace"), (start + s2, start + e2)))
+        if len(hits) == k:
+            break
+    return hits
+
+
+def _lower(s: str) -> str:
+    return "".join(c.lower() if c.isascii() else c for c in s)

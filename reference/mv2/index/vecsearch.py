@@ -1,0 +1,74 @@
+"""Vector search: HNSW through hnswlib, with an exact fallback (spec: "Search", vectors).
+
+Distances are Euclidean (L2), as memvid's. The HNSW graph is built in memory the first time
+a memory is searched by vector, from the vectors the file holds (``index/vec.py``), with
+memvid's parameters M = 16 and ef_construction = 100, one thread and a fixed seed, so that
+results are reproducible. The search breadth ``ef`` is max(64, 2 k), which measured recall@10
+above 0.95 on 384-dimension vectors (see docs/benchmarks.md). Small sets (under 1000
+vectors) and filtered searches are answered exactly with numpy instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import UsageError
+
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 100
+HNSW_MIN_SIZE = 1000
+SEED = 100
+
+
+class VectorIndex:
+    def __init__(self, vectors: dict[int, list[float]], allowed: set[int] | None = None):
+        ids = sorted(fid for fid in vectors if allowed is None or fid in allowed)
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.dimension = len(vectors[ids[0]]) if ids else (len(next(iter(vectors.values()))) if vectors else 0)
+        self.matrix = np.asarray([vectors[i] for i in ids], dtype=np.float32).reshape(len(ids), self.dimension)
+        self._hnsw = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _graph(self):
+        if self._hnsw is None:
+            import hnswlib
+
+            g = hnswlib.Index(space="l2", dim=self.dimension)
+            g.init_index(max_elements=len(self.ids), ef_construction=HNSW_EF_CONSTRUCTION, M=HNSW_M, random_seed=SEED)
+            g.add_items(self.matrix, np.arange(len(self.ids)), num_threads=1)
+            self._hnsw = g
+        return self._hnsw
+
+    def exact(self, q: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        m = self.matrix if mask is None else self.matrix[mask]
+        ids = self.ids if mask is None else self.ids[mask]
+        if not len(ids):
+            return []
+        d = ((m - q) ** 2).sum(axis=1)
+        k = min(k, len(ids))
+        part = np.argpartition(d, k - 1)[:k] if k < len(ids) else np.arange(len(ids))
+        order = part[np.lexsort((ids[part], d[part]))]  # by distance, then by frame id
+        return [(int(ids[i]), float(d[i])) for i in order]
+
+    def search(self, vector, k: int, *, mask: np.ndarray | None = None, exact: bool = False) -> list[tuple[int, float]]:
+        if not isinstance(k, int) or isinstance(k, bool) or k <= 0:
+            raise UsageError(f"k must be a positive integer, not {k!r}")
+        try:
+            q = np.asarray(vector, dtype=np.float32).reshape(-1)
+        except (TypeError, ValueError):
+            raise UsageError("the query vector must be a sequence of numbers") from None
+        if not len(self.ids):
+            return []
+        if q.shape[0] != self.dimension:
+            raise UsageError(f"the query vector has dimension {q.shape[0]}; this memory's vectors have {self.dimension}")
+        if not np.all(np.isfinite(q)):
+            raise UsageError("the query vector contains NaN or infinite values")
+        if exact or mask is not None or len(self.ids) < HNSW_MIN_SIZE:
+            return self.exact(q, k, mask)
+        g = self._graph()
+        k = min(k, len(self.ids))
+        g.set_ef(max(64, 2 * k))
+        labels, dists = g.knn_query(q.reshape(1, -1), k=k, num_threads=1)
+        return [(int(self.ids[i]), float(d)) for i, d in zip(labels[0], dists[0])]
