@@ -369,11 +369,12 @@ class Memory:
         return out
 
     def find(self, query: str, *, k: int = 10, mode: str = "lex", since: int | None = None, until: int | None = None,
-             include=("active",), vector=None, snippet_chars: int = 480, exhaustive: bool = False,
+             include=("active",), vector=None, snippet_chars: int = 480, prefilter: bool = False,
              as_of_frame: int | None = None, as_of_ts: int | None = None) -> list[dict]:
         """Search. ``mode`` is ``lex`` (BM25 over the Tantivy index, memvid's pipeline), ``vec``
         (nearest vectors to ``vector``, or to the embedder's vector of ``query``) or ``hybrid``
-        (reciprocal rank fusion of both). ``as_of_frame`` / ``as_of_ts`` search the memory as it
+        (reciprocal rank fusion of both). ``prefilter=True`` applies memvid's sketch pre-filter so that
+        lexical hits equal memvid-sdk's (it loses recall). ``as_of_frame`` / ``as_of_ts`` search the memory as it
         was then (:meth:`as_of`). Hits: frame_id, uri, title, score, snippet, rank."""
         from .index import hybrid
 
@@ -387,13 +388,13 @@ class Memory:
             from .index.lexsearch import lexical_find
 
             ctx = self._lex_context(statuses)
-            return [h.to_json() for h in lexical_find(ctx, query, k=k, snippet_chars=snippet_chars, exhaustive=exhaustive,
+            return [h.to_json() for h in lexical_find(ctx, query, k=k, snippet_chars=snippet_chars, prefilter=prefilter,
                                                       statuses=statuses, since=since, until=until, visible=visible)]
         if mode == "vec":
             return self._vec_hits(self._query_vector(query, vector), k, statuses, since, until, visible=visible)
         if mode == "hybrid":
             lex_hits = self.find(query, k=max(k, 10) * 2, mode="lex", since=since, until=until, include=include,
-                                 snippet_chars=snippet_chars, exhaustive=exhaustive, as_of_frame=as_of_frame,
+                                 snippet_chars=snippet_chars, prefilter=prefilter, as_of_frame=as_of_frame,
                                  as_of_ts=as_of_ts)
             qv = self._query_vector(query, vector, required=False)
             vec_hits = self._vec_hits(qv, max(k, 10) * 2, statuses, since, until, visible=visible) if qv is not None else []
@@ -449,7 +450,7 @@ class Memory:
         if query is None:
             return _answer(question, [], answerer=answerer)
         # The question's content words are ORed: a question rarely repeats every word of its answer.
-        hits = self.find(query, k=k, mode=mode, exhaustive=True, **find_args)
+        hits = self.find(query, k=k, mode=mode, **find_args)
         return _answer(question, hits, answerer=answerer)
 
     # -- lifecycle ------------------------------------------------------------------------------

@@ -195,4 +195,4 @@ def test_memvid_and_mv2_find_agree_on_our_files(tmp_path, name):
     got = memvid_read(path, queries)
     with mv2.open(path) as m:
         for q in queries:
-            assert [h["frame_id"] for h in m.find(q, k=10)] == got["find"][q], q
+            assert [h["frame_id"] for h in m.find(q, k=10, prefilter=True)] == got["find"][q], q

@@ -23,7 +23,7 @@ def test_lexical_hits_equal_memvids(path, query):
     # Each SDK's default passage size: 2.0.123 cuts 240-character snippets, 2.0.160 480.
     snippet = 240 if "2.0.123" in path.parent.name else 480
     with mv2.open(path) as m:
-        got = [h["frame_id"] for h in m.find(query, k=10, snippet_chars=snippet)]
+        got = [h["frame_id"] for h in m.find(query, k=10, snippet_chars=snippet, prefilter=True)]
     assert got == want
 
 
@@ -213,5 +213,18 @@ def test_cli_find_and_ask(tmp_path):
 
 def test_pending_frames_are_searchable():
     with mv2.open(GOLD / "memvid-sdk-2.0.160" / "killed-mid-batch.mv2") as m:
-        hits = m.find("harbor", k=50, exhaustive=True)
+        hits = m.find("harbor", k=50)
         assert len({h["frame_id"] for h in hits}) == 32  # the 32 frames only pending records hold
+
+
+@pytest.mark.req("R-SRCH-001")
+def test_prefilter_loses_recall_that_the_default_keeps():
+    """memvid's sketch pre-filter drops matching frames; the default search does not."""
+    path = GOLD / "memvid-sdk-2.0.160" / "batch-300.mv2"
+    with mv2.open(path) as m:
+        full = {h["frame_id"] for h in m.find("penicillin", k=5000)}  # k counts passages, not frames
+        pre = {h["frame_id"] for h in m.find("penicillin", k=5000, prefilter=True)}
+        texts = [f["text"] or "" for f in m.frames()]
+    truly = {i for i, t in enumerate(texts) if "penicillin" in t.lower()}
+    assert full == truly
+    assert pre < full

@@ -639,7 +639,7 @@ def observations(sizes: list[dict]) -> list[str]:
             df, dd = _get(r, "lex.duplicate_frame_hits"), _get(r, "lex.duplicate_hits")
             if df or dd:
                 out.append(f"- {n} docs: {lib} lexical `find` returned {df} hits whose `frame_id` already appeared earlier "
-                           f"in the same result (with a lower score), and {dd} hits repeating a document counting its "
+                           f"in the same result, and {dd} hits repeating a document counting its "
                            f"chunk frames; latency and hit counts include them, recall and agreement de-duplicate.")
         ag = sr.get("lex_agreement")
         if ag is not None:

@@ -232,7 +232,8 @@ def find(
     until: Optional[int] = typer.Option(None, help="Only frames with timestamp <= UNTIL."),
     include: str = typer.Option("active", help="Statuses to search, comma-separated: active,superseded,deleted."),
     vector: Optional[str] = typer.Option(None, help="Query vector as JSON (for --mode vec/hybrid)."),
-    exhaustive: bool = typer.Option(False, help="Search every frame (skip memvid's sketch pre-filter)."),
+    memvid_compatible: bool = typer.Option(False, "--memvid-compatible",
+                                           help="Apply memvid's sketch pre-filter: hits equal memvid-sdk's, recall is lower."),
     json_out: bool = typer.Option(False, "--json"),
 ):
     """Search FILE. --json prints {"hits": [{frame_id, uri, title, score, snippet}, ...]}."""
@@ -247,7 +248,7 @@ def find(
     try:
         with open_memory(file) as mem:
             hits = mem.find(query, k=k, mode=mode, since=since, until=until, include=tuple(include.split(",")),
-                            vector=vec, exhaustive=exhaustive)
+                            vector=vec, prefilter=memvid_compatible)
     except MV2Error as exc:
         raise _fail(exc, json_out)
     if json_out:

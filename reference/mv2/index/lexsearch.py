@@ -4,10 +4,11 @@ The pipeline is memvid's, step by step, so that the same query on the same file 
 same hits:
 
 1. parse the query (``query.py``);
-2. **sketch pre-filter**: score every frame's sketch entry against the query's sketch and keep
-   those whose term filter overlaps the query's and whose SimHash is within Hamming distance
-   32, best first, at most max(10 k, 500) (memvid's heuristic; it trades recall for speed and
-   can be switched off with ``exhaustive=True``);
+2. **sketch pre-filter** (only with ``prefilter=True``): score every frame's sketch entry
+   against the query's sketch and keep those whose term filter overlaps the query's and whose
+   SimHash is within Hamming distance 32, best first, at most max(10 k, 500). This is memvid's
+   speed heuristic; it discards about half of the matching frames, so it is off by default
+   and on only when hits must equal memvid-sdk's;
 3. search Tantivy with the query tree and, when step 2 produced candidates, a ``frame_id``
    set restriction; fetch max(4 k, 20) documents (no more than the candidates);
 4. for each document, take the frame its ``frame_id`` names (memvid's indexes hold extra
@@ -70,6 +71,7 @@ class LexIndex:
                              .filter(tantivy.Filter.stemmer("english")).build())
             self.index.reload()
             self.searcher = self.index.searcher()
+            self._frame_ids = self._doc_frame_ids()
         except BaseException:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
@@ -124,23 +126,37 @@ class LexIndex:
         target = {"uri": "uri", "track": "track", "tag": "tags", "label": "labels"}[f.name]
         return self._term(target, f.value)
 
+    def _doc_frame_ids(self) -> dict[int, np.ndarray]:
+        """frame_id of every document, by segment: read once, so that hits need no stored-doc read."""
+        out: dict[int, list] = {}
+        res = self.searcher.search(tantivy.Query.all_query(), limit=max(self.searcher.num_docs, 1))
+        for _, addr in res.hits:
+            out.setdefault(addr.segment_ord, {})[addr.doc] = int(self.searcher.doc(addr).get_first("frame_id"))
+        tables = {}
+        for seg, docs in out.items():
+            t = np.full(max(docs) + 1, -1, dtype=np.int64)
+            for d, fid in docs.items():
+                t[d] = fid
+            tables[seg] = t
+        return tables
+
+    def _frame_id(self, addr) -> int:
+        return int(self._frame_ids[addr.segment_ord][addr.doc])
+
     def search_documents(self, parsed: ParsedQuery, frame_filter: list[int] | None, limit: int) -> list[tuple[int, float]]:
+        """The top ``limit`` documents as (frame_id, score), as memvid's Tantivy query returns them.
+
+        memvid restricts to candidate frames with ``Must(TermSetQuery(frame_id ∈ filter))``, which
+        also adds a constant 1.0 to every score. tantivy-py builds ``u64`` terms wrongly when given
+        Python integers (they never match), so the set is written in Tantivy's own query syntax,
+        ``frame_id: IN [...]``, whose parser types the terms from the schema: the query is then
+        exactly memvid's."""
         q = self.build(parsed.expr)
         if frame_filter:
-            # memvid restricts with a TermSetQuery on frame_id, which adds a constant 1.0 to every
-            # score. tantivy-py builds u64 terms wrongly (they never match), so the same set is
-            # written as single-value ranges: a disjunction of constant scorers, also worth 1.0.
-            allowed = tantivy.Query.boolean_query([
-                (tantivy.Occur.Should, tantivy.Query.range_query(self.schema, "frame_id", tantivy.FieldType.Unsigned, i, i))
-                for i in frame_filter])
+            allowed = self.index.parse_query("frame_id: IN [" + " ".join(str(int(i)) for i in frame_filter) + "]", ["content"])
             q = tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Must, allowed)])
         res = self.searcher.search(q, limit=max(limit, 1))
-        out = []
-        for score, addr in res.hits:
-            doc = self.searcher.doc(addr)
-            fid = doc.get_first("frame_id")
-            out.append((int(fid), float(score)))
-        return out
+        return [(self._frame_id(addr), float(score)) for score, addr in res.hits]
 
 
 # --- sketch pre-filter ----------------------------------------------------------------------------
@@ -152,7 +168,7 @@ class SketchFilter:
     def __init__(self, entries: list[bytes]):
         raw = np.frombuffer(b"".join(entries), dtype=np.uint8).reshape(-1, 32) if entries else np.zeros((0, 32), np.uint8)
         self.simhash = raw[:, 0:8].copy().view("<u8").ravel()
-        self.filter = raw[:, 8:24].copy()
+        self.filter = raw[:, 8:24].copy().view("<u8").reshape(-1, 2)
         self.top = raw[:, 24:32].copy().view("<u4").reshape(-1, 2)
 
     def __len__(self) -> int:
@@ -166,11 +182,10 @@ class SketchFilter:
         if not qtoks:
             return []
         q_simhash = int.from_bytes(q[0:8], "little")
-        q_filter = np.frombuffer(q[8:24], dtype=np.uint8)
+        q_filter = np.frombuffer(q[8:24], dtype="<u8")
         q_top = [t for t in np.frombuffer(q[24:32], dtype="<u4")[: min(2, len(set(qtoks)))]]
-        overlaps = (self.filter & q_filter).any(axis=1)
-        x = self.simhash ^ np.uint64(q_simhash)
-        hamming = np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+        overlaps = ((self.filter[:, 0] & q_filter[0]) | (self.filter[:, 1] & q_filter[1])) != 0
+        hamming = np.bitwise_count(self.simhash ^ np.uint64(q_simhash))
         ok = overlaps & (hamming <= HAMMING_THRESHOLD)
         ids = np.nonzero(ok)[0]
         if not len(ids):
@@ -185,8 +200,8 @@ class SketchFilter:
         qlen = np.float32(min(len(qtoks) // 10, 255))
         len_score = np.float32(1.0) / (np.float32(1.0) + np.abs(qlen - np.float32(0)) * np.float32(0.1))
         score = np.float32(0.5) * term_score + np.float32(0.4) * sim_score + np.float32(0.1) * len_score
-        order = sorted(range(len(ids)), key=lambda i: -float(score[i]))  # stable, as Rust's sort_by
-        return [int(ids[i]) for i in order[:max_candidates]]
+        order = np.argsort(-score, kind="stable")[:max_candidates]  # stable, as Rust's sort_by
+        return ids[order].tolist()
 
 
 # --- snippets -----------------------------------------------------------------------------------
@@ -238,12 +253,10 @@ def _sentence_start_before(b: bytes, idx: int) -> int | None:
     if idx == 0:
         return 0
     idx = _prev_boundary(b, min(idx, len(b)))
-    cand = None
-    for pos in range(idx):
-        if b[pos] in b".!?\n":
-            cand = pos + 1
-    if cand is None:
+    last = max(b.rfind(c, 0, idx) for c in (b".", b"!", b"?", b"\n"))
+    if last < 0:
         return None
+    cand = last + 1
     pos = _next_boundary(b, cand)
     while pos < len(b) and b[pos] in b" \t\n\r\x0c":
         pos += 1
@@ -254,13 +267,11 @@ def _sentence_end_after(b: bytes, idx: int) -> int | None:
     if idx >= len(b):
         return len(b)
     idx = _prev_boundary(b, idx)
-    for g in range(idx, len(b)):
-        c = b[g]
-        if c in b".!?":
-            return _next_boundary(b, g + 1)
-        if c == 0x0A:
-            return g
-    return None
+    found = [p for p in (b.find(c, idx) for c in (b".", b"!", b"?", b"\n")) if p >= 0]
+    if not found:
+        return None
+    g = min(found)
+    return g if b[g] == 0x0A else _next_boundary(b, g + 1)
 
 
 def snippet_slices(content: str, occurrences: list[tuple[int, int]], window: int, max_snippets: int) -> list[tuple[int, int]]:
@@ -323,12 +334,24 @@ class FindContext:
     index: LexIndex | None
     sketch: SketchFilter | None
     chunk_context: object  # callable(frame_id) -> (start, end, text)
+    lowered: dict | None = None  # frame_id -> lower-cased evaluation text (a cache)
+
+    def eval_text(self, fid: int, text: str) -> str:
+        if self.lowered is None:
+            self.lowered = {}
+        t = self.lowered.get(fid)
+        if t is None:
+            st = self.frames[fid]["search_text"]
+            t = self.lowered[fid] = _lower(st if st is not None else text)
+        return t
 
 
 def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: int = 480,
-                 exhaustive: bool = False, statuses=("active",), since: int | None = None,
+                 prefilter: bool = False, statuses=("active",), since: int | None = None,
                  until: int | None = None, visible: set[int] | None = None) -> list[Hit]:
-    """``visible``, when given, restricts results to those frame ids (time travel)."""
+    """Lexical hits for ``query``. ``prefilter=True`` applies memvid's sketch pre-filter, which
+    makes the hits identical to memvid-sdk's and loses recall; by default every frame is
+    searched. ``visible``, when given, restricts results to those frame ids (time travel)."""
     if not isinstance(k, int) or isinstance(k, bool) or k <= 0:
         raise UsageError(f"k must be a positive integer, not {k!r}")
     parsed = parse_query(query)
@@ -352,7 +375,7 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
         candidates = set(visible) if candidates is None else candidates & set(visible)
         if not candidates:
             return []
-    if ctx.sketch is not None and len(ctx.sketch) and tokens and not exhaustive:
+    if prefilter and ctx.sketch is not None and len(ctx.sketch) and tokens:
         sk = ctx.sketch.candidates(query, max(k * 10, 500))
         if sk:
             s = set(sk)
@@ -382,18 +405,18 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
         if since is not None and f["timestamp"] < since or until is not None and f["timestamp"] > until:
             continue
         start, end, text = ctx.chunk_context(fid)
-        eval_text = _lower(f["search_text"]) if f["search_text"] is not None else _lower(text)
+        eval_text = ctx.eval_text(fid, text)
         if not parsed.evaluate(f, eval_text):
             continue
-        occ = token_occurrences(eval_text, stemmed)
-        slices = snippet_slices(text, occ, window, k)
-        if not slices:
-            continue
-        evaluated.append((fid, score, slices, start, text))
+        if not text:
+            continue  # no passage can be cut from an empty text
+        evaluated.append((fid, score, start, text, eval_text))
     evaluated = recency_order(evaluated, lambda x: x[1], lambda x: frames[x[0]]["timestamp"])
     hits: list[Hit] = []
-    for fid, score, slices, start, text in evaluated:
+    for fid, score, start, text, eval_text in evaluated:
         f = frames[fid]
+        # Passages are cut only for documents that are emitted (every non-empty text has one).
+        slices = snippet_slices(text, token_occurrences(eval_text, stemmed), window, k)
         b = text.encode("utf-8")
         for s, e in slices:
             if len(hits) == k:
@@ -409,4 +432,5 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
 
 
 def _lower(s: str) -> str:
-    return "".join(c.lower() if c.isascii() else c for c in s)
+    # ASCII-only lower-casing, as Rust's to_ascii_lowercase: bytes.lower() touches only A-Z.
+    return s.encode("utf-8").lower().decode("utf-8")
