@@ -33,7 +33,8 @@ def test_toc_rebuilds_to_identical_bytes(gold):
 @pytest.mark.req("R-WAL-007", "R-REV-002")
 def test_wal_records_rebuild_to_identical_bytes(gold):
     with read_snapshot(gold) as s:
-        assert s.wal.records, "every gold file has at least one WAL record"
+        if not s.wal.records:
+            pytest.skip("an all-zero WAL (memvid's doctor writes one): nothing to rebuild")
         for r in s.wal.records:
             value = decode_exact(s.revision.wal_entry, r.payload, base_offset=0, what="wal", default_code="MV2-E-WAL-DECODE")
             assert s.revision.wal_entry.build(value) == r.payload

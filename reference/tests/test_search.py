@@ -228,3 +228,22 @@ def test_prefilter_loses_recall_that_the_default_keeps():
     truly = {i for i, t in enumerate(texts) if "penicillin" in t.lower()}
     assert full == truly
     assert pre < full
+
+
+SEM = [p for p in GOLD_FILES if "find_sem" in oracle(p)]
+
+
+@pytest.mark.req("R-VEC-001", "R-VEC-002", "R-SRCH-007")
+@pytest.mark.parametrize("path", SEM, ids=gold_id)
+def test_vector_hits_equal_memvids(path):
+    import random
+
+    sem = oracle(path)["find_sem"]
+    rng = random.Random(sem["query_embedding_seed"])
+    query = [round(rng.uniform(-1, 1), 6) for _ in range(sem["dimension"])]
+    want = [h["frame_id"] for h in sem["hits"]]
+    with mv2.open(path) as m:
+        hits = m.find_vector(query, k=len(want), exact=True)
+    assert [h["frame_id"] for h in hits] == want
+    for h, w in zip(hits, sem["hits"]):  # memvid's score is 1 - L2 distance
+        assert abs((1 - h["distance"] ** 0.5) - w["score"]) < 1e-4

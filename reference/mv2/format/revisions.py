@@ -19,7 +19,9 @@ from ..errors import CorruptFileError
 from .bincode import BincodeError, Option, Vec
 from .frame import Frame
 from .toc import (
+    ClipIndexManifest,
     LexIndexManifest,
+    TicketRef,
     LexSegmentManifest,
     VecIndexManifest,
     _toc,
@@ -42,16 +44,30 @@ class Revision:
 _FRAME_2_0_123 = Struct(
     *[sc for sc in Frame.subcons if sc.name not in ("source_sha256", "source_path", "enrichment_state")]
 )
+_VEC_2_0_123 = Struct(*[sc for sc in VecIndexManifest.subcons if sc.name != "model"])
 _INDEXES_2_0_123 = Struct(
     "lex" / Option(LexIndexManifest),
     "lex_segments" / Vec(LexSegmentManifest, min_item=56),
-    "vec" / Option(VecIndexManifest),
+    "vec" / Option(_VEC_2_0_123),
+    "clip" / Option(ClipIndexManifest),
 )
+_TICKET_2_0_123 = Struct(*[sc for sc in TicketRef.subcons if sc.name != "verified"])
 
 
 def _toc_2_0_123() -> Struct:
-    base = _toc(_FRAME_2_0_123, tracks=True, sketch_replay_enrichment=False)
-    subcons = [("indexes" / _INDEXES_2_0_123) if sc.name == "indexes" else sc for sc in base.subcons]
+    """memvid-core 2.0.118 (inside memvid-sdk 2.0.123): the TOC of core 2.0.131 without
+    ``sketch_track`` and ``enrichment_queue``; a vec manifest without ``model``; a ticket
+    without ``verified``; frames and WAL frame records without the three source fields."""
+    base = _toc(_FRAME_2_0_123, tracks=True, sketch_replay_enrichment=True)
+    subcons = []
+    for sc in base.subcons:
+        if sc.name in ("sketch_track", "enrichment_queue"):
+            continue
+        if sc.name == "indexes":
+            sc = ("indexes" / _INDEXES_2_0_123) * sc.docs
+        elif sc.name == "ticket_ref":
+            sc = ("ticket_ref" / _TICKET_2_0_123) * sc.docs
+        subcons.append(sc)
     return Struct(*subcons)
 
 
@@ -70,8 +86,8 @@ REVISIONS: dict[str, Revision] = {
             toc=_toc_2_0_123(),
             frame=_FRAME_2_0_123,
             wal_entry=wal_entry(_wal_entry_data(source_fields=False)),
-            written_by="memvid-sdk 2.0.123",
-            notes="no sketch_track, replay_manifest, enrichment_queue, indexes.clip; "
+            written_by="memvid-sdk 2.0.123 (memvid-core 2.0.118)",
+            notes="no sketch_track or enrichment_queue; vec manifest without model; ticket without verified; "
             "frames and WAL frame records end after superseded_by / reuse_payload_from",
         ),
     ]
