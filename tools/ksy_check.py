@@ -221,19 +221,11 @@ def walk_wal(region: bytes) -> tuple[list[dict], bool, list[str]]:
 
 
 def decode_toc_any(toc: bytes):
-    """(revision name, TOC value) with Toc_2_0_160, else any revision ``mv2.format.revisions`` knows."""
-    from mv2.format.bincode import Exact
-    from mv2.format.toc import Toc_2_0_160
+    """(revision name, TOC value as plain dicts) for any revision ``mv2.format.revisions`` knows."""
+    from mv2.format import revisions
 
-    try:
-        return "memvid-2.0.160", Exact(Toc_2_0_160).parse(toc)
-    except Exception as first:  # noqa: BLE001 - any failure: try the other revisions
-        try:
-            from mv2.format import revisions
-        except ImportError:
-            raise first from None
-        rev, value = revisions.decode_toc(toc)
-        return rev.name, value
+    rev, value = revisions.decode_toc(toc)
+    return rev.name, value
 
 
 def check_file(path: Path, Mv2: type) -> FileReport:
@@ -317,11 +309,11 @@ def check_file(path: Path, Mv2: type) -> FileReport:
         rep.summary["time_index"] = "skipped"
         return rep
     rep.summary["revision"] = rev
-    m = toc_value.time_index
+    m = toc_value["time_index"]
     if m is None:
         rep.summary["time_index"] = "none"
         return rep
-    seg = data[m.bytes_offset : m.bytes_offset + m.bytes_length]
+    seg = data[m["bytes_offset"] : m["bytes_offset"] + m["bytes_length"]]
     stream = io.BytesIO(seg)
     try:
         ct = TimeIndex.parse_stream(stream)
@@ -338,7 +330,7 @@ def check_file(path: Path, Mv2: type) -> FileReport:
         k_err = f"{type(exc).__name__}: {exc}"
     if ct is None or kt is None:
         if ct is None and kt is None:
-            rep.notes.append(f"time index at {m.bytes_offset}: neither parser reads it (construct: {c_err}; kaitai: {k_err})")
+            rep.notes.append(f"time index at {m['bytes_offset']}: neither parser reads it (construct: {c_err}; kaitai: {k_err})")
         else:
             rep.mismatches.append("time index: only one parser reads it: "
                                   + (f"construct fails ({c_err})" if ct is None else f"kaitai fails ({k_err})"))
@@ -356,8 +348,8 @@ def check_file(path: Path, Mv2: type) -> FileReport:
     _same(rep, "time_index (bytes consumed)", k_used, c_used)
     if c_used != len(seg):
         rep.notes.append(f"time index: {len(seg)} bytes in the manifest, {c_used} read")
-    if ct.count != m.entry_count:
-        rep.notes.append(f"time index: count {ct.count} != manifest entry_count {m.entry_count}")
+    if ct.count != m["entry_count"]:
+        rep.notes.append(f"time index: count {ct.count} != manifest entry_count {m['entry_count']}")
     rep.summary["time_index"] = f"{ct.count} entries"
     return rep
 

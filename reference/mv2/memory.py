@@ -199,7 +199,7 @@ class Memory:
         if not entries:
             return []
         rev = self._snap.revision
-        payloads = [rev.wal_entry.build(e) for e in entries]
+        payloads = [rev.wal_codec.encode(e) for e in entries]
         need = f.records_size(payloads)
         if need > f.wal_room():
             if self._dirty or any(fs.pending for fs in self._snap.frames):

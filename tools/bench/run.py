@@ -310,18 +310,19 @@ def worker(args) -> None:
         t0 = time.perf_counter()
         try:
             lib.lex(h, qs[0])
-        except NotAvailable:
+        except (NotAvailable, KeyboardInterrupt, SystemExit):
             raise
-        except Exception:  # noqa: BLE001 - counted in the pass below
+        except BaseException:  # noqa: BLE001 - counted in the pass below
             pass
         res["lex_first_query_s"] = time.perf_counter() - t0
         for q in qs:
             t0 = time.perf_counter()
             try:
                 hits = lib.lex(h, q)
-            except NotAvailable:
+            except (NotAvailable, KeyboardInterrupt, SystemExit):
                 raise
-            except Exception as e:  # noqa: BLE001 - a query the library rejects: count it, go on
+            except BaseException as e:  # noqa: BLE001 - a rejected query, or a Rust panic (pyo3's PanicException
+                # derives from BaseException): count it, go on
                 failed.append({"query": q, "error": f"{type(e).__name__}: {e}"})
                 hits_docs.append(None)
                 done += 1
@@ -360,11 +361,11 @@ def worker(args) -> None:
             t0 = time.perf_counter()
             try:
                 hits = lib.vec(h, qv)
-            except NotAvailable:
+            except (NotAvailable, KeyboardInterrupt, SystemExit):
                 raise
-            except Exception as e:  # noqa: BLE001
+            except BaseException as e:  # noqa: BLE001 - see the lexical loop
                 vfailed.append({"query": qi, "error": f"{type(e).__name__}: {e}"})
-                got.append([])
+                got.append(None)
                 done += 1
                 t.advance()
                 continue
@@ -380,9 +381,10 @@ def worker(args) -> None:
             got.append(uniq[:K])
             done += 1
             t.advance()
-        recall = [len(set(g) & set(e)) / len(e) for g, e in zip(got, exact)]
-        res["vec"] = {"p50_s": pct(lat, 50), "p95_s": pct(lat, 95), "p99_s": pct(lat, 99), "mean_s": float(np.mean(lat)),
-                      "recall_at_10": float(np.mean(recall)), "duplicate_hits": dups, "queries": len(qs),
+        recall = [len(set(g) & set(e)) / len(e) for g, e in zip(got, exact) if g is not None]
+        res["vec"] = {"p50_s": pct(lat, 50), "p95_s": pct(lat, 95), "p99_s": pct(lat, 99),
+                      "mean_s": float(np.mean(lat)) if lat else None,
+                      "recall_at_10": float(np.mean(recall)) if recall else None, "duplicate_hits": dups, "queries": len(qs),
                       "failed_queries": len(vfailed), "failures": vfailed[:20]}
     except NotAvailable as e:
         res["errors"]["vec"] = f"n/a: {e}"
@@ -391,14 +393,20 @@ def worker(args) -> None:
     # ---- verify -------------------------------------------------------------------------------------
     t = Task("verify", "verify", R)
     times, oks = [], []
-    for _ in range(R):
-        t0 = time.perf_counter()
-        oks.append(lib.verify(h, path))
-        times.append(time.perf_counter() - t0)
-        t.advance()
+    try:
+        for _ in range(R):
+            t0 = time.perf_counter()
+            oks.append(lib.verify(h, path))
+            times.append(time.perf_counter() - t0)
+            t.advance()
+        med = pct(times, 50)
+        res["verify"] = {"median_s": med, "mb_per_s": size / MB / med, "ok": all(oks), "repeat": R}
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # noqa: BLE001
+        res["errors"]["verify"] = f"error: {type(e).__name__}: {e}"
+        t.advance(R - len(times))
     lib.close_ro(h)
-    med = pct(times, 50)
-    res["verify"] = {"median_s": med, "mb_per_s": size / MB / med, "ok": all(oks), "repeat": R}
 
     # ---- after the clock: what the file holds, read with mv2's reader (works on both files) ------
     try:
@@ -406,25 +414,34 @@ def worker(args) -> None:
 
         with mv2.open(path) as m:
             frames = m.frames()
+            st = m.stats()
             vec_ids = set(m._vectors)  # noqa: SLF001 - inspection only, outside any timing
         by_id = {f["id"]: f for f in frames}
         with_vec = sorted({uri_to_doc[by_id[f]["uri"].split("#page-")[0]] for f in vec_ids
                            if by_id.get(f) and by_id[f]["uri"] and by_id[f]["uri"].split("#page-")[0] in uri_to_doc})
         res["stored"] = {"frames": len(frames), "chunk_frames": sum(f.get("role") == "document_chunk" for f in frames),
                          "vectors": len(vec_ids), "docs_with_vector": len(with_vec),
+                         "wal_size": st.get("wal_size"), "generation": st.get("generation"),
                          "timestamps_kept": sum(1 for f in frames if f["uri"] in uri_to_doc
                                                 and f["timestamp"] == docs[uri_to_doc[f["uri"]]]["timestamp"])}
         if "vec" in res and len(with_vec) == n:
             res["vec"]["recall_at_10_over_stored"] = res["vec"]["recall_at_10"]
         elif "vec" in res and 0 < len(with_vec) < n:
             ex2 = exact_topk(Q, X, cols=np.asarray(with_vec))
-            res["vec"]["recall_at_10_over_stored"] = float(np.mean([len(set(g) & set(e)) / len(e) for g, e in zip(got, ex2)]))
-    except Exception as e:  # noqa: BLE001
+            rs = [len(set(g) & set(e)) / len(e) for g, e in zip(got, ex2) if g is not None]
+            res["vec"]["recall_at_10_over_stored"] = float(np.mean(rs)) if rs else None
+    except BaseException as e:  # noqa: BLE001
         res["errors"]["stored"] = f"error: {type(e).__name__}: {e}"
 
     res["peak_rss_mb"] = peak_rss_mb()
     res["load_end"] = load_avg()
     res["corpus_sha256"] = sha
+    try:
+        import mv2 as _m
+
+        res["mv2_file"] = _m.__file__
+    except Exception:  # noqa: BLE001
+        pass
     res["queries_sha256"] = __import__("hashlib").sha256(json.dumps(qs).encode()).hexdigest()
     os.remove(path)
     emit(ev="result", data=res)
@@ -499,7 +516,7 @@ def blake3_throughput(mib: int, repeat: int = 3) -> dict:
     return out
 
 
-def run_worker(lib: str, n: int, workdir: str, params: dict, progress, log, label: str) -> dict:
+def run_worker(lib: str, n: int, workdir: str, params: dict, progress, log, label: str, pythonpath: str | None = None) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", lib, "--size", str(n), "--workdir", workdir,
            "--params", json.dumps(params)]
     errpath = Path(workdir) / f"{lib}-{n}.stderr"
@@ -508,6 +525,8 @@ def run_worker(lib: str, n: int, workdir: str, params: dict, progress, log, labe
     result = None
     with open(errpath, "w") as err:
         env = dict(os.environ, MEMVID_TELEMETRY="0", PYTHONUNBUFFERED="1")
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
         for line in proc.stdout:
             try:
@@ -530,7 +549,8 @@ def run_worker(lib: str, n: int, workdir: str, params: dict, progress, log, labe
                 result = ev["data"]
         proc.wait()
     if result is None:
-        tail = errpath.read_text()[-3000:]
+        text = errpath.read_text()
+        tail = text if len(text) <= 6000 else text[:3000] + "\n[...]\n" + text[-3000:]
         return {"lib": lib, "size": n, "failed": True, "returncode": proc.returncode, "stderr_tail": tail, "errors": {}}
     return result
 
@@ -560,10 +580,13 @@ METRICS = [
     ("lex.failed_queries", "Lexical queries that raised an error", "", 1, "lower", "{:,.0f}"),
     ("vec.p50_s", "Vector find p50 (k=10)", "ms", 1e3, "lower", "{:,.3f}"),
     ("vec.p95_s", "Vector find p95", "ms", 1e3, "lower", "{:,.3f}"),
+    ("vec.failed_queries", "Vector queries that raised an error", "", 1, "lower", "{:,.0f}"),
     ("vec.recall_at_10", "Vector recall@10 vs exact, all documents", "", 1, "higher", "{:.3f}"),
     ("vec.recall_at_10_over_stored", "Vector recall@10 vs exact, documents it stored a vector for", "", 1, "higher", "{:.3f}"),
     ("stored.docs_with_vector", "Documents with a stored vector", "", 1, "higher", "{:,.0f}"),
     ("frames", "Frames in the file", "", 1, "info", "{:,.0f}"),
+    ("stored.generation", "Commits in the file (generation)", "", 1, "info", "{:,.0f}"),
+    ("stored.wal_size", "WAL region", "KiB", 1 / 1024, "info", "{:,.0f}"),
     ("verify.mb_per_s", "Verify throughput", "MB/s", 1, "higher", "{:,.1f}"),
     ("verify_vs_blake3", "Verify ÷ BLAKE3 single-thread", "", 1, "higher", "{:.4f}"),
     ("file.bytes_per_doc", "File bytes per document", "B", 1, "lower", "{:,.0f}"),
@@ -635,6 +658,12 @@ def observations(sizes: list[dict]) -> list[str]:
                 ex = "; ".join(f"`{x['query']}` → {x['error']}" for x in f[:3])
                 out.append(f"- {n} docs: {lib} lexical `find` raised on {_get(r, 'lex.failed_queries')} of "
                            f"{_get(r, 'lex.queries')} queries (excluded from latency and agreement), e.g. {ex}.")
+            f = _get(r, "vec.failures")
+            if f:
+                errs = sorted({x["error"] for x in f})
+                out.append(f"- {n} docs: {lib} vector search raised on {_get(r, 'vec.failed_queries')} of "
+                           f"{_get(r, 'vec.queries')} queries (excluded from latency and recall): "
+                           + "; ".join(f"`{e}`" for e in errs[:3]) + ".")
         for lib, r in (("mv2", a), ("memvid-sdk", b)):
             df, dd = _get(r, "lex.duplicate_frame_hits"), _get(r, "lex.duplicate_hits")
             if df or dd:
@@ -834,6 +863,18 @@ def parent(args) -> None:
     console.log(f"BLAKE3 single {bl['single_mb_per_s']:,.0f} MB/s, multi {bl['multi_mb_per_s']:,.0f} MB/s")
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="mv2-bench-")
+    pythonpath = None
+    if args.mv2_rev:
+        # Benchmark a committed revision of mv2 (exported from git), not the working tree.
+        src = Path(workdir) / "mv2-src"
+        src.mkdir(parents=True, exist_ok=True)
+        arch = subprocess.run(["git", "archive", args.mv2_rev, "reference/mv2"], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(src)], input=arch, check=True)
+        pythonpath = str(src / "reference")
+        rev = subprocess.run(["git", "rev-parse", "--short", args.mv2_rev], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        mach["mv2_git"] = f"{rev} (exported with git archive; the working tree was not used)"
+        console.log(f"mv2 from git {rev}: {pythonpath}")
     params_base = {"queries": args.queries, "batch": args.batch, "single": args.single, "repeat": args.repeat}
     results = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -844,7 +885,7 @@ def parent(args) -> None:
             for lib in args.libs:
                 label = f"{n} docs · {LIB_LABEL[lib]}"
                 log(f"{label}: start (load {load_avg()[0]})")
-                r = run_worker(lib, n, workdir, params, progress, log, label)
+                r = run_worker(lib, n, workdir, params, progress, log, label, pythonpath)
                 if r.get("failed"):
                     log(f"[red]{label}: worker failed[/red]\n{r.get('stderr_tail', '')[-1500:]}")
                 else:
@@ -899,6 +940,7 @@ def main(argv=None) -> None:
     ap.add_argument("--repeat", type=int, default=5, help="repeats of open and verify")
     ap.add_argument("--blake3-mib", type=int, default=256)
     ap.add_argument("--libs", nargs="+", default=list(LIBS), choices=LIBS)
+    ap.add_argument("--mv2-rev", help="benchmark this git revision of mv2 (e.g. HEAD) instead of the working tree")
     ap.add_argument("--workdir", help="where the files go (default: a temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--worker", choices=LIBS, help=argparse.SUPPRESS)

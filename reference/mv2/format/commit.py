@@ -26,7 +26,7 @@ def toc_checksum_of(toc_bytes: bytes) -> bytes:
 def encode_toc_with_checksum(toc: dict, revision: str) -> bytes:
     """Encode ``toc`` (any ``toc_checksum`` it holds is replaced) with its checksum filled in."""
     value = dict(toc, toc_checksum=ZERO32)
-    raw = REVISIONS[revision].toc.build(value)
+    raw = REVISIONS[revision].toc_codec.encode(value)
     return raw[:-32] + toc_checksum_of(raw)
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from construct import ConstructError, Struct, StreamError
 
 from ..errors import CorruptFileError
-from .bincode import BincodeError, Option, Vec
+from .bincode import BincodeError, Option, Vec, to_plain
+from .fastcodec import FastCodec, Invalid
 from .frame import Frame
 from .toc import (
     ClipIndexManifest,
@@ -39,6 +40,32 @@ class Revision:
     wal_entry: object
     written_by: str
     notes: str = ""
+
+    @property
+    def toc_codec(self) -> FastCodec:
+        return _codec(self.toc)
+
+    @property
+    def wal_codec(self) -> FastCodec:
+        return _codec(self.wal_entry)
+
+
+_CODECS: dict[int, FastCodec] = {}
+
+
+def _codec(con) -> FastCodec:
+    c = _CODECS.get(id(con))
+    if c is None:
+        c = _CODECS[id(con)] = FastCodec(con)
+    return c
+
+
+def decode_fast(rev_con, data, **kw):
+    """Decode with the generated codec; on any doubt, let the interpreter decide (and explain)."""
+    try:
+        return _codec(rev_con).decode(data)
+    except Invalid:
+        return to_plain(decode_exact(rev_con, data, **kw))
 
 
 _FRAME_2_0_123 = Struct(
@@ -156,9 +183,13 @@ def decode_toc(data: bytes, *, base_offset: int = 0, revision: str | None = None
     for name in names:
         rev = REVISIONS[name]
         try:
+            return rev, rev.toc_codec.decode(data)
+        except Invalid:
+            pass
+        try:
             value = decode_exact(rev.toc, data, base_offset=base_offset, what=f"TOC ({name})",
                                  code_for=TOC_CODE_FOR, default_code="MV2-E-TOC-DECODE")
-            return rev, value
+            return rev, to_plain(value)
         except CorruptFileError as exc:
             if best is None or (exc.offset or 0) > (best.offset or 0):
                 best = exc
@@ -170,4 +201,4 @@ def decode_toc(data: bytes, *, base_offset: int = 0, revision: str | None = None
 
 
 def encode_toc(value, revision: str) -> bytes:
-    return REVISIONS[revision].toc.build(value)
+    return REVISIONS[revision].toc_codec.encode(value)

@@ -16,6 +16,7 @@ import struct
 import unicodedata
 
 import blake3
+import numpy as np
 import regex
 
 from .segments import SKETCH_HEADER_SIZE, SKETCH_MAGIC, SKETCH_SMALL
@@ -35,6 +36,9 @@ def token_hash(token: str) -> int:
     return int.from_bytes(blake3.blake3(token.encode("utf-8")).digest()[:8], "little")
 
 
+_BITS = np.arange(64, dtype=np.uint64)
+
+
 def sketch_entry(text: str | None) -> bytes:
     """The 32-byte small sketch entry for a frame's text; all zeros when it has no tokens."""
     toks = tokens(text or "")
@@ -43,22 +47,19 @@ def sketch_entry(text: str | None) -> bytes:
     tf: dict[str, int] = {}
     for t in toks:
         tf[t] = tf.get(t, 0) + 1
-    weighted = sorted(((token_hash(t), min(c, 3) * 100) for t, c in tf.items()), key=lambda hw: (-hw[1], hw[0]))
-    acc = [0] * 64
-    for h, w in weighted:
-        for i in range(64):
-            acc[i] += w if (h >> i) & 1 else -w
-    simhash = 0
-    for i, v in enumerate(acc):
-        if v > 0:
-            simhash |= 1 << i
-    filt = bytearray(FILTER_BITS // 8)
-    for h, _ in weighted:
-        for b in (h % FILTER_BITS, (h >> 16) % FILTER_BITS, (h >> 32) % FILTER_BITS):
-            filt[b // 8] |= 1 << (b % 8)
-    top = [((h ^ (h >> 32)) & 0xFFFFFFFF) for h, _ in weighted[:TOP_TERMS]]
-    top += [0] * (TOP_TERMS - len(top))
-    return struct.pack("<Q", simhash) + bytes(filt) + struct.pack("<II", *top)
+    hs = np.fromiter((token_hash(t) for t in tf), dtype=np.uint64, count=len(tf))
+    ws = np.fromiter((min(c, 3) * 100 for c in tf.values()), dtype=np.int64, count=len(tf))
+    order = np.lexsort((hs, -ws))  # weight descending, then hash ascending
+    bits = ((hs[:, None] >> _BITS) & np.uint64(1)).astype(np.int64)
+    acc = (ws[:, None] * (2 * bits - 1)).sum(axis=0)
+    simhash = int(((acc > 0).astype(np.uint64) << _BITS).sum())  # distinct powers of two: the sum is an OR
+    filt = np.zeros(FILTER_BITS, dtype=bool)
+    filt[(hs % np.uint64(FILTER_BITS)).astype(np.int64)] = True
+    filt[((hs >> np.uint64(16)) % np.uint64(FILTER_BITS)).astype(np.int64)] = True
+    filt[((hs >> np.uint64(32)) % np.uint64(FILTER_BITS)).astype(np.int64)] = True
+    top = [int(h) for h in hs[order[:TOP_TERMS]]]
+    top = [(h ^ (h >> 32)) & 0xFFFFFFFF for h in top] + [0] * (TOP_TERMS - len(top))
+    return struct.pack("<Q", simhash) + np.packbits(filt, bitorder="little").tobytes() + struct.pack("<II", *top)
 
 
 def sketch_track(texts: list[str | None]) -> bytes:

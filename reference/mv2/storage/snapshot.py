@@ -144,7 +144,7 @@ def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "st
         rev, toc_value = decode_toc(
             src.read(commit.toc_offset, commit.toc_len, what="TOC"), base_offset=commit.toc_offset, revision=revision
         )
-        toc = to_plain(toc_value)
+        toc = toc_value
         wal = scan_wal(
             src,
             wal_offset=header["wal_offset"],

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 import blake3
 
 from ..errors import CorruptFileError
-from ..format.bincode import to_plain
-from ..format.revisions import Revision, decode_exact
+from ..format.revisions import Revision, decode_fast
 from ..format.wal import WAL_RECORD_HEADER_SIZE, WalRecordHeader
 from .source import Source
 
@@ -81,14 +80,14 @@ def scan_wal(
             raise
         h = WalRecordHeader.parse(raw_header)
         payload = bytes(region[pos + WAL_RECORD_HEADER_SIZE : pos + WAL_RECORD_HEADER_SIZE + h.length])
-        entry = decode_exact(
+        entry = decode_fast(
             revision.wal_entry,
             payload,
             base_offset=at + WAL_RECORD_HEADER_SIZE,
             what=f"WAL record seq {h.sequence}",
             default_code="MV2-E-WAL-DECODE",
         )
-        records.append(WalRecord(h.sequence, pos, h.length, payload, to_plain(entry)))
+        records.append(WalRecord(h.sequence, pos, h.length, payload, entry))
         prev_seq = h.sequence
         pos += WAL_RECORD_HEADER_SIZE + h.length
     return WalScan(records, pos)
