@@ -80,6 +80,10 @@ def inspect(file: Path, json_out: bool = typer.Option(False, "--json")):
     snap = a.snapshot
     info = a.to_json()
     if snap is not None:
+        from ..convert import writer_hints
+
+        info.update(spec_version=f"{snap.header['spec_major']}.{snap.header['spec_minor']}",
+                    written_by_revision=snap.revision.written_by, **writer_hints(snap))
         h = snap.header
         info.update(wal_size=h["wal_size"], wal_sequence=h["wal_sequence"], wal_checkpoint_pos=h["wal_checkpoint_pos"],
                     toc_offset=snap.commit.toc_offset, toc_len=snap.commit.toc_len)
@@ -88,8 +92,12 @@ def inspect(file: Path, json_out: bool = typer.Option(False, "--json")):
     if json_out:
         print(json.dumps(info, sort_keys=True))
     else:
-        out.print(f"[bold]{file}[/bold]  {info['size']} bytes  revision {info['revision']}  generation {info['generation']}  "
-                  f"frames {info['frames']}  pending {info['pending_wal_records']}", highlight=False)
+        out.print(f"[bold]{file}[/bold]  {info['size']} bytes  spec {info.get('spec_version')}  TOC revision {info['revision']}  "
+                  f"WAL {info.get('wal_size')} bytes  generation {info['generation']}  frames {info['frames']}  "
+                  f"pending {info['pending_wal_records']}", highlight=False)
+        if info.get("writer"):
+            out.print(f"writer (from the bytes): {info['writer']}; Tantivy segments named by {info['segment_naming']}; "
+                      f"revision first written by {info.get('written_by_revision')}", highlight=False)
         t = Table(show_lines=False)
         for col in ("offset", "length", "end", "region", "covered by", "status"):
             t.add_column(col, justify="right" if col in ("offset", "length", "end") else "left")
@@ -281,6 +289,41 @@ def ask(file: Path, question: str, k: int = typer.Option(5, "-k"), json_out: boo
         print(res["answer"] or "(no answer: nothing in the memory matches)")
         if res["citations"]:
             print("sources: " + ", ".join(f"frame {c}" for c in res["citations"]))
+
+
+@app.command()
+def convert(
+    src: Path,
+    dst: Optional[Path] = typer.Argument(None, help="Output file (must not exist)."),
+    target: Optional[str] = typer.Option(None, "--target", help="TOC revision to write, e.g. memvid-2.0.160."),
+    allow_loss: bool = typer.Option(False, "--allow-loss", help="Convert even if the target cannot hold some fields."),
+    check_only: bool = typer.Option(False, "--check", help="Only say which revisions SRC converts to without loss."),
+    json_out: bool = typer.Option(False, "--json"),
+):
+    """Rewrite SRC in another TOC revision so that another memvid release can open it. SRC is never modified."""
+    from ..convert import check, convert as do_convert
+
+    _file(src)
+    try:
+        if check_only:
+            res = check(src)
+            if json_out:
+                print(json.dumps({"revisions": res}))
+            else:
+                for rev, lost in res.items():
+                    print(f"{rev}: " + ("lossless" if not lost else "loses " + ", ".join(lost)))
+            return
+        if dst is None or target is None:
+            err.print("mv2 convert: give DST and --target (or --check)")
+            raise typer.Exit(EXIT_CANNOT_RUN)
+        res = do_convert(src, dst, target, allow_loss=allow_loss)
+    except MV2Error as exc:
+        raise _fail(exc, json_out)
+    if json_out:
+        print(json.dumps(res.to_json()))
+    else:
+        print(f"converted {src} ({res.source_revision}) to {dst} ({target})"
+              + (f"; lost: {', '.join(res.losses)}" if res.losses else "; nothing lost") + f"; sha256 {res.sha256}")
 
 
 def main() -> None:  # pragma: no cover - console entry point
