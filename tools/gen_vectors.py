@@ -1,4 +1,12 @@
-"""Generate the writer's golden vectors, or check that they are still reproduced exactly.
+"""Generate the conformance vectors, or check that they are still reproduced exactly.
+
+* ``vectors/valid/``: operation scripts, the SHA-256 of the file the reference writer produces
+  from each, and that file's canonical dump;
+* ``vectors/invalid/``: broken files (``tools/mutations.py``), each with the error code a
+  verifier must report;
+* ``vectors/crash/``: files as a crash leaves them, each with the canonical dumps a correct
+  recovery may produce.
+
 
 Each vector in ``vectors/valid/`` is an operation script (``<name>.ops.jsonl``) with the WAL
 size to create the file with, the SHA-256 of the file that script produces, and the file's
@@ -25,6 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = ROOT / "vectors" / "valid"
+INVALID = ROOT / "vectors" / "invalid"
+CRASH = ROOT / "vectors" / "crash"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 WORDS = ("penicillin harbor ledger aspirin quantum violet deploy roadmap audit session token cobalt "
          "saffron lattice tundra ember vector index compliance invoice").split()
@@ -128,13 +139,173 @@ def run(write: bool) -> list[str]:
     return problems
 
 
+def _emit(folder: Path, files: dict[str, bytes], manifest: dict, write: bool, problems: list[str]) -> None:
+    mtext = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
+    files = dict(files, **{"manifest.json": mtext})
+    for name, content in files.items():
+        p = folder / name
+        if write:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(content)
+        elif not p.exists() or p.read_bytes() != content:
+            problems.append(f"{p.relative_to(ROOT)} differs from what the generator produces now")
+    if write:
+        for p in folder.glob("*"):
+            if p.name not in files:
+                p.unlink()
+    else:
+        extra = sorted(p.name for p in folder.glob("*") if p.name not in files) if folder.exists() else []
+        problems += [f"{folder.relative_to(ROOT)}/{n} is not generated" for n in extra]
+
+
+def negative(write: bool) -> list[str]:
+    import mutations as M
+
+    problems: list[str] = []
+    files, entries = {}, []
+    for c in M.CASES:
+        data = c.build()
+        base = M.BASES[c.base].read_bytes()
+        files[f"{c.id}.mv2"] = data
+        entries.append({"id": f"invalid/{c.id}", "file": f"{c.id}.mv2", "sha256": hashlib.sha256(data).hexdigest(),
+                        "size": len(data), "description": c.description,
+                        "base": str(M.BASES[c.base].relative_to(ROOT)),
+                        "expect": {"result": "error", "code": c.code,
+                                   "offset": c.offset(base) if c.offset else None},
+                        "requirements": c.requirements})
+    manifest = {"description": "Files that break exactly one rule, each with the error a verifier must report "
+                               "(the code is required; the offset, when given, is recommended).",
+                "tests": entries}
+    _emit(INVALID, files, manifest, write, problems)
+    return problems
+
+
+def _norm_dump(dump: dict) -> str:
+    frames = [{k: v for k, v in f.items() if k != "pending"} for f in dump["frames"]]
+    return hashlib.sha256(json.dumps({"dump_version": dump["dump_version"], "frames": frames}, sort_keys=True,
+                                     ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+class _Stop(BaseException):
+    pass
+
+
+def _crash_image(ops: list[dict], wal_size: int, point: str, nth: int, workdir: Path, *, torn: bool = False):
+    """Run ``ops`` one at a time and stop before the ``nth`` time the writer reaches ``point``
+    (``torn``: after writing only the first half of that write). Returns (file bytes, acked ops)."""
+    import os
+
+    import mv2
+    import mv2.storage.file as sfile
+    from mv2 import script
+
+    seen = [0]
+    real = sfile._pwrite_all
+
+    def hook(p):
+        if p == point:
+            seen[0] += 1
+            if seen[0] == nth:
+                if torn:
+                    sfile._pwrite_all = lambda fd, data, off: (real(fd, data[: len(data) // 2], off), (_ for _ in ()).throw(_Stop()))
+                    return
+                raise _Stop
+    path = workdir / f"crash-{point}-{nth}-{int(torn)}.mv2"
+    acked = 0
+    m = mv2.create(path, wal_size=wal_size, fault=hook)
+    try:
+        for op in script.parse("".join(json.dumps(o) + "\n" for o in ops)):
+            script.apply(m, [op])
+            acked += 1
+        m.close()
+    except _Stop:
+        os.close(m._file.fd)
+        m._file.closed = True
+    finally:
+        sfile._pwrite_all = real
+    grow = Path(str(path) + ".mv2-grow")
+    if grow.exists():
+        grow.unlink()  # a separate file; the vector is the main file, which recovery must accept as it is
+    return path.read_bytes(), acked
+
+
+CRASH_OPS = [
+    {"op": "put", "uri": "mv2://c/0", "text": "first note about penicillin", "timestamp": 100},
+    {"op": "put", "uri": "mv2://c/1", "text": "second note about the harbor", "timestamp": 200},
+    {"op": "seal"},
+    {"op": "delete", "frame_id": 1},
+    {"op": "put", "uri": "mv2://c/2", "text": "third note, after the delete", "timestamp": 300},
+    {"op": "supersede", "frame_id": 0, "text": "first note, revised", "timestamp": 400},
+    {"op": "put", "uri": "mv2://c/big", "text": "x" * 5000, "timestamp": 500},
+    {"op": "seal"},
+]
+CRASH_CASES = [
+    # id, description, point, nth, torn
+    ("wal.torn.001", "the fifth operation's WAL write torn in half", "wal-write", 4, True),
+    ("wal.pending.001", "stopped before the last seal: every operation is a pending WAL record", "commit-write", 2, False),
+    ("commit.partial.001", "the commit's write torn in half: junk after the last valid commit", "commit-write", 2, True),
+    ("commit.staleheader.001", "commit synced, the WAL not yet reset, the header not updated", "wal-reset", 2, False),
+    ("commit.walreset.001", "commit synced and the WAL reset, the header not updated", "header-write", 2, False),
+    ("grow.norename.001", "the WAL growth image written but not renamed over the file", "grow-rename", 1, False),
+]
+
+
+def crash(write: bool) -> list[str]:
+    import tempfile
+
+    import mv2
+    from mv2 import script
+
+    problems: list[str] = []
+    files, entries = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        states = []
+        m = mv2.create(d / "clean.mv2", wal_size=4096)
+        states.append(_norm_dump(m.dump()))
+        for op in script.parse("".join(json.dumps(o) + "\n" for o in CRASH_OPS)):
+            script.apply(m, [op])
+            states.append(_norm_dump(m.dump()))
+        m.close()
+        ops_text = "".join(json.dumps(o, sort_keys=True) + "\n" for o in CRASH_OPS)
+        files["scenario.ops.jsonl"] = ops_text.encode()
+        for cid, desc, point, nth, torn in CRASH_CASES:
+            data, acked = _crash_image(CRASH_OPS, 4096, point, nth, d, torn=torn)
+            ok = [states[acked]] + ([states[acked + 1]] if acked + 1 < len(states) else [])
+            files[f"{cid}.mv2"] = data
+            entries.append({"id": f"crash/{cid}", "file": f"{cid}.mv2", "sha256": hashlib.sha256(data).hexdigest(),
+                            "size": len(data), "description": desc, "scenario": "scenario.ops.jsonl",
+                            "acknowledged_ops": acked,
+                            "expect": {"result": "recoverable", "dump_sha256": ok},
+                            "requirements": ["R-DUR-001", "R-DUR-002"]})
+    src = ROOT / "vectors" / "gold" / "memvid-sdk-2.0.160" / "killed-mid-batch.mv2"
+    data = src.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "k.mv2"
+        p.write_bytes(data)
+        with mv2.open(p, "a") as rec:
+            expected = _norm_dump(rec.dump())
+    files["memvid.killed.001.mv2"] = data
+    entries.append({"id": "crash/memvid.killed.001", "file": "memvid.killed.001.mv2", "sha256": hashlib.sha256(data).hexdigest(),
+                    "size": len(data), "description": "memvid-sdk put_many killed by SIGKILL: 32 pending WAL records",
+                    "expect": {"result": "recoverable", "dump_sha256": [expected], "frames": 33},
+                    "requirements": ["R-WAL-010", "R-WAL-011"]})
+    manifest = {"description": "Files as a crash leaves them. After recovery (opening for write), the canonical dump "
+                               "(without the 'pending' member) must have one of the listed SHA-256s: the state after "
+                               "the acknowledged operations, or that plus the one in flight.",
+                "dump_hash": "SHA-256 of canonical JSON {dump_version, frames} with 'pending' removed from each frame",
+                "tests": entries}
+    _emit(CRASH, files, manifest, write, problems)
+    return problems
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Generate or check the writer's golden vectors.")
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--write", action="store_true")
     g.add_argument("--check", action="store_true")
     args = ap.parse_args(argv)
-    problems = run(write=args.write)
+    problems = run(write=args.write) + negative(write=args.write) + crash(write=args.write)
     if args.check and problems:
         print("golden vectors are not reproduced:", *problems, sep="\n  ")
         return 1

@@ -64,6 +64,7 @@ class NotAvailable(Exception):
 
 class Mv2Lib:
     name = "mv2"
+    hit_by = "frame_id"  # the ids put_many returned
 
     def __init__(self):
         import mv2
@@ -116,6 +117,7 @@ class Mv2Lib:
 
 class MemvidLib:
     name = "memvid"
+    hit_by = "uri"  # put_many's return values are not frame ids (see the observations); chunk URIs end in #page-N
 
     def __init__(self):
         import memvid_sdk
@@ -264,12 +266,10 @@ def worker(args) -> None:
     res["file"] = {"bytes": size, "bytes_per_doc": size / n}
 
     def hit_doc(hit) -> int | None:
-        uri = hit.get("uri") if isinstance(hit, dict) else None
-        if uri:
-            i = uri_to_doc.get(uri.split("#page-")[0])
-            if i is not None:
-                return i
-        fid = hit.get("frame_id") if isinstance(hit, dict) else None
+        if lib.hit_by == "uri":
+            uri = hit.get("uri")
+            return uri_to_doc.get(uri.split("#page-")[0]) if uri else None
+        fid = hit.get("frame_id")
         return frame_to_doc.get(int(fid)) if fid is not None else None
 
     # ---- single puts (no embeddings) ----------------------------------------------------------------
@@ -422,6 +422,9 @@ def worker(args) -> None:
         res["stored"] = {"frames": len(frames), "chunk_frames": sum(f.get("role") == "document_chunk" for f in frames),
                          "vectors": len(vec_ids), "docs_with_vector": len(with_vec),
                          "wal_size": st.get("wal_size"), "generation": st.get("generation"),
+                         "returned_ids_matching_frames": sum(
+                             1 for fid, i in frame_to_doc.items()
+                             if by_id.get(fid) and by_id[fid]["uri"] == docs[i]["uri"]),
                          "timestamps_kept": sum(1 for f in frames if f["uri"] in uri_to_doc
                                                 and f["timestamp"] == docs[uri_to_doc[f["uri"]]]["timestamp"])}
         if "vec" in res and len(with_vec) == n:
@@ -587,7 +590,8 @@ METRICS = [
     ("frames", "Frames in the file", "", 1, "info", "{:,.0f}"),
     ("stored.generation", "Commits in the file (generation)", "", 1, "info", "{:,.0f}"),
     ("stored.wal_size", "WAL region", "KiB", 1 / 1024, "info", "{:,.0f}"),
-    ("verify.mb_per_s", "Verify throughput", "MB/s", 1, "higher", "{:,.1f}"),
+    ("verify.median_s", "Verify time (median)", "ms", 1e3, "lower", "{:,.1f}"),
+    ("verify.mb_per_s", "Verify throughput (file bytes ÷ time)", "MB/s", 1, "higher", "{:,.1f}"),
     ("verify_vs_blake3", "Verify ÷ BLAKE3 single-thread", "", 1, "higher", "{:.4f}"),
     ("file.bytes_per_doc", "File bytes per document", "B", 1, "lower", "{:,.0f}"),
     ("peak_rss_mb", "Worker peak RSS", "MB", 1, "lower", "{:,.0f}"),
@@ -649,6 +653,11 @@ def observations(sizes: list[dict]) -> list[str]:
             if st.get("chunk_frames"):
                 out.append(f"- {n} docs: memvid-sdk `put_many` split long documents into {st['chunk_frames']} extra "
                            f"`document_chunk` frames ({st['frames']} frames for {n} documents); mv2 stores one frame per document.")
+            m_ = st.get("returned_ids_matching_frames")
+            if m_ is not None and m_ < n:
+                out.append(f"- {n} docs: only {m_} of the {n} ids memvid-sdk `put_many` returned are the frame id of "
+                           f"that document (they look like WAL sequence numbers: 1-based, and skipping over chunk "
+                           f"frames); hits are mapped to documents by URI instead.")
             if st.get("timestamps_kept", 0) == 0:
                 out.append(f"- {n} docs: memvid-sdk `put_many` takes no timestamp: its frames carry the wall-clock "
                            f"time of ingestion, mv2's carry the corpus timestamps.")
@@ -668,8 +677,9 @@ def observations(sizes: list[dict]) -> list[str]:
             df, dd = _get(r, "lex.duplicate_frame_hits"), _get(r, "lex.duplicate_hits")
             if df or dd:
                 out.append(f"- {n} docs: {lib} lexical `find` returned {df} hits whose `frame_id` already appeared earlier "
-                           f"in the same result, and {dd} hits repeating a document counting its "
-                           f"chunk frames; latency and hit counts include them, recall and agreement de-duplicate.")
+                           f"in the same result (another passage of the same frame, with its own snippet: long texts are "
+                           f"indexed as several passages), and {dd} hits repeating a document counting its chunk "
+                           f"frames; latency and hit counts include them, agreement de-duplicates.")
         ag = sr.get("lex_agreement")
         if ag is not None:
             out.append(f"- {n} docs: lexical top-10 agreement (mean Jaccard of the de-duplicated document sets) "
@@ -722,7 +732,7 @@ def markdown(report: dict) -> str:
     L.append(f"| Memory | {m['mem_gib']} GiB |")
     L.append(f"| OS | {m['os']} |")
     L.append(f"| Python | {m['python']} |")
-    L.append(f"| mv2 | {v.get('mv2')} (git {m.get('mv2_git')}) |")
+    L.append(f"| mv2 | {v.get('mv2')}, git {m.get('mv2_git')} |")
     L.append("| mv2 dependencies | " + ", ".join(f"{k} {v.get(k)}" for k in
                                                  ("construct", "blake3", "zstandard", "tantivy", "numpy", "hnswlib", "regex")) + " |")
     L.append(f"| memvid-sdk | {v.get('memvid-sdk')} |")
@@ -814,8 +824,8 @@ def markdown(report: dict) -> str:
              f"file bytes ÷ time.")
     L.append("- **File bytes per document**: size of the sealed batch-ingest file ÷ documents (includes the WAL "
              "region each library reserves, and the vectors: 1,536 bytes per 384-d float32 vector).")
-    L.append("- Hits are mapped to documents by URI (memvid-sdk's chunk frames `…#page-N` map to their document), "
-             "else by the frame ids `put_many` returned.")
+    L.append("- Hits are mapped to documents by `frame_id` for mv2 (the ids `put_many` returned) and by URI for "
+             "memvid-sdk (its chunk frames `…#page-N` map to their document).")
     L.append("")
     return "\n".join(L)
 
@@ -873,7 +883,7 @@ def parent(args) -> None:
         pythonpath = str(src / "reference")
         rev = subprocess.run(["git", "rev-parse", "--short", args.mv2_rev], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.strip()
-        mach["mv2_git"] = f"{rev} (exported with git archive; the working tree was not used)"
+        mach["mv2_git"] = f"{rev}, exported with `git archive` (the working tree was not used)"
         console.log(f"mv2 from git {rev}: {pythonpath}")
     params_base = {"queries": args.queries, "batch": args.batch, "single": args.single, "repeat": args.repeat}
     results = []
@@ -927,6 +937,14 @@ def parent(args) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def regenerate(args) -> None:
+    """Rewrite the markdown report from a results JSON (no measuring)."""
+    report = json.loads(Path(args.from_json).read_text())
+    if not args.out:
+        raise SystemExit("--from-json needs --out")
+    Path(args.out).write_text(markdown(report))
+
+
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -943,6 +961,7 @@ def main(argv=None) -> None:
     ap.add_argument("--mv2-rev", help="benchmark this git revision of mv2 (e.g. HEAD) instead of the working tree")
     ap.add_argument("--workdir", help="where the files go (default: a temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--from-json", help="only rewrite --out from this results JSON")
     ap.add_argument("--worker", choices=LIBS, help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--params", help=argparse.SUPPRESS)
@@ -950,6 +969,8 @@ def main(argv=None) -> None:
     args.argv = argv
     if args.worker:
         worker(args)
+    elif args.from_json:
+        regenerate(args)
     else:
         parent(args)
 

@@ -1,4 +1,4 @@
-"""Build deliberately broken files for tests, one fault at a time.
+"""Build deliberately broken files, one fault at a time (used by the negative vectors and the tests).
 
 Each helper takes the bytes of a valid file and returns new bytes in which exactly one rule is
 broken, with every *other* checksum recomputed, so that a test sees the error it aims at and
