@@ -25,7 +25,7 @@ from .format.sketch import SKETCH_SMALL, sketch_entry
 from .format.segments import SKETCH_HEADER_SIZE, SKETCH_MAGIC
 from .index import lex
 from .index.time import encode_time_index
-from .index.vec import encode_flat
+from .index.vec import VectorStore, encode_flat
 from .storage.replay import FrameState
 
 EMPTY_SHA256 = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
@@ -44,7 +44,7 @@ def sketch_segment(entries: list[bytes]) -> bytes:
 
 
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
-                text_of: Callable[[FrameState], str | None], vectors: dict[int, list[float]],
+                text_of: Callable[[FrameState], str | None], vectors: VectorStore,
                 sketch_cache: dict[int, bytes]) -> Plan:
     # The TOC is built from copies: a commit that fails must leave the frame state untouched,
     # so that a retry plans the same commit again.
@@ -61,8 +61,8 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
             for fs in active if fs.fields["role"] != "extracted_image"]
     tantivy_files = lex.pack(docs)
     time_blob = encode_time_index(fields) if frames else None
-    live_vectors = {fid: v for fid, v in vectors.items() if fid < len(frames) and frames[fid].fields["status"] == "active"}
-    vec_blob = encode_flat(live_vectors) if live_vectors else None
+    live_vectors = [fs.id for fs in active if fs.id in vectors]
+    vec_blob = encode_flat(vectors, live_vectors) if live_vectors else None
     has_sketch = any(sc.name == "sketch_track" for sc in revision.toc.subcons)
     sketch_blob = None
     if has_sketch and frames:
@@ -112,7 +112,7 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                                              "compression": "none", "span": None}, "path": name})
         ix["lex_segments"] = lex_list
         if vec_blob is not None:
-            dim = len(next(iter(live_vectors.values())))
+            dim = vectors.dimension
             ix["vec"] = {"vector_count": len(live_vectors), "dimension": dim, "bytes_offset": offsets[slots["vec"]],
                          "bytes_length": len(vec_blob), "checksum": blake3.blake3(vec_blob).digest(),
                          "compression_mode": "none", "model": (prev_toc["indexes"].get("vec") or {}).get("model")}

@@ -87,9 +87,7 @@ class Memory:
             raise UsageError("the memory is closed")
 
     def _dimension(self) -> int | None:
-        if self._vectors:
-            return len(next(iter(self._vectors.values())))
-        return None
+        return self._vectors.dimension
 
     def _frame_state(self, frame_id) -> FrameState:
         if isinstance(frame_id, bool) or not isinstance(frame_id, int):
@@ -217,7 +215,7 @@ class Memory:
             if fid is not None:
                 ids.append(fid)
                 if e["value"]["embedding"] is not None:
-                    self._vectors[fid] = list(e["value"]["embedding"])
+                    self._vectors.set(fid, e["value"]["embedding"])
         self._dirty = True
         return ids
 
@@ -335,7 +333,7 @@ class Memory:
             self._drop_search_cache()
         if key not in self._search_cache:
             allowed = {fs.id for fs in self._snap.frames if fs.fields["status"] in statuses}
-            self._search_cache[key] = VectorIndex(self._vectors, allowed)
+            self._search_cache[key] = VectorIndex(*self._vectors.select(allowed))
         return self._search_cache[key]
 
     def _statuses(self, include) -> tuple:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from construct import Array, Bytes, Struct, this
 
 from .bincode import I64, U64
@@ -28,3 +29,20 @@ TimeIndex = Struct(
 
 def time_index_size(count: int) -> int:
     return TIME_HEADER_SIZE + TIME_ENTRY_SIZE * count
+
+
+ENTRY_DTYPE = np.dtype([("timestamp", "<i8"), ("frame_id", "<u8")])
+"""``TimeEntry`` as a numpy record (a test checks that the two agree field by field), so that
+a verifier reads 100k entries with one view instead of 100k interpreter calls."""
+
+
+def decode_entries(data) -> np.ndarray:
+    """The entries of a well-formed MVTI block (its length already checked against the count)."""
+    count = int.from_bytes(bytes(data[4:TIME_HEADER_SIZE]), "little")
+    return np.frombuffer(data, dtype=ENTRY_DTYPE, count=count, offset=TIME_HEADER_SIZE)
+
+
+def is_sorted(entries: np.ndarray) -> bool:
+    """True when entries are in (timestamp, frame_id) order."""
+    ts, fid = entries["timestamp"], entries["frame_id"]
+    return bool(((ts[:-1] < ts[1:]) | ((ts[:-1] == ts[1:]) & (fid[:-1] <= fid[1:]))).all())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from ..format.time_index import TIME_HEADER_SIZE, TimeIndex as TimeIndexSegment
+from ..format.time_index import TIME_HEADER_SIZE, decode_entries, time_index_size
 
 PREVIEW_CHARS = 120
 
@@ -43,10 +43,12 @@ class TimeIndex:
         return cls((f["timestamp"], f["id"]) for f in frames if f["status"] == "active" and f["role"] == "document")
 
     @classmethod
-    def from_segment(cls, data: bytes, extra=()) -> "TimeIndex":
-        seg = TimeIndexSegment.parse(data) if len(data) >= TIME_HEADER_SIZE else None
-        base = [(e.timestamp, e.frame_id) for e in seg.entries] if seg is not None else []
-        return cls(base + list(extra))
+    def from_segment(cls, data: bytes, extra=()) -> "TimeIndex | None":
+        """The index an MVTI block holds, or None when the block is not well formed."""
+        if len(data) < TIME_HEADER_SIZE or len(data) != time_index_size(int.from_bytes(data[4:TIME_HEADER_SIZE], "little")):
+            return None
+        e = decode_entries(data)
+        return cls(list(zip(e["timestamp"].tolist(), e["frame_id"].tolist())) + list(extra))
 
     def range(self, since: int | None = None, until: int | None = None) -> list[tuple[int, int]]:
         lo = 0 if since is None else bisect.bisect_left(self._ts, since)
@@ -67,7 +69,7 @@ def load_time_index(snap) -> TimeIndex:
             return TimeIndex(())
         return TimeIndex.from_frames([fr.fields for fr in snap.frames])
     data = snap.source.read(m["bytes_offset"], m["bytes_length"], what="time index")
-    return TimeIndex.from_segment(data)
+    return TimeIndex.from_segment(data) or TimeIndex.from_frames([fr.fields for fr in snap.frames])
 
 
 def timeline(snap, text_of, *, since=None, until=None, reverse=False, limit=None) -> list[TimelineEntry]:

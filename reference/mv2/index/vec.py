@@ -1,31 +1,82 @@
-"""Vectors: where they are in a file, and the flat segment a writer emits (spec: 9.2).
+"""Vectors: where they are in a file, and the in-memory store of them (spec: 9.2).
 
 memvid's rule, which readers follow so that both see the same vectors: if the monolithic
 ``indexes.vec`` segment exists, matches its checksum and decodes, it holds *all* vectors and
 the catalog's vector segments are ignored; otherwise the vectors are those of the catalog
 segments. Vectors carried by pending WAL records are added on top.
+
+Vectors live in one float32 matrix (:class:`VectorStore`), never as Python lists: at 384
+dimensions a list-of-floats per frame costs about 10 KiB and milliseconds to build.
 """
 
 from __future__ import annotations
-
-import struct
 
 import blake3
 import numpy as np
 
 from ..errors import CorruptFileError
-from ..format.revisions import decode_exact
-from ..format.segments import FlatVecIndex, HnswVecIndex
+from ..format.vecseg import decode_vec_segment, encode_flat as _encode_flat
 
 
-def decode_vec_segment(data: bytes, *, offset: int = 0) -> dict[int, list[float]]:
-    """Frame id → vector from a flat or HNSW vector segment (flat is tried first, as memvid does)."""
-    try:
-        docs = decode_exact(FlatVecIndex, data, base_offset=offset, what="vec index", default_code="MV2-E-SEG-DECODE")
-        return {d.frame_id: list(d.embedding) for d in docs}
-    except CorruptFileError:
-        idx = decode_exact(HnswVecIndex, data, base_offset=offset, what="vec index", default_code="MV2-E-SEG-DECODE")
-        return {fid: list(vec) for fid, vec in zip(idx.ids, idx.graph.features)}
+class VectorStore:
+    """Frame id → float32 vector, kept as rows of one matrix that grows by doubling."""
+
+    def __init__(self, dimension: int | None = None):
+        self._rows: dict[int, int] = {}
+        self._mat = np.zeros((0, dimension or 0), dtype=np.float32)
+        self._n = 0
+
+    @property
+    def dimension(self) -> int | None:
+        return self._mat.shape[1] if self._n else None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __bool__(self) -> bool:
+        return self._n > 0
+
+    def __contains__(self, frame_id: int) -> bool:
+        return frame_id in self._rows
+
+    def _reserve(self, extra: int, dim: int) -> None:
+        if self._n == 0 and self._mat.shape[1] != dim:
+            self._mat = np.zeros((0, dim), dtype=np.float32)
+        if self._n + extra > len(self._mat):
+            grown = np.zeros((max(2 * len(self._mat), self._n + extra, 16), dim), dtype=np.float32)
+            grown[: self._n] = self._mat[: self._n]
+            self._mat = grown
+
+    def add_many(self, ids, matrix: np.ndarray) -> None:
+        """Set the vectors of ``ids`` (later ids win over earlier ones and over stored ones)."""
+        matrix = np.asarray(matrix, dtype=np.float32)
+        if not len(ids):
+            return
+        if self._n and matrix.shape[1] != self._mat.shape[1]:
+            raise CorruptFileError(f"vectors of dimension {matrix.shape[1]} next to vectors of dimension "
+                                   f"{self._mat.shape[1]}", code="MV2-E-SEG-DECODE")
+        self._reserve(len(ids), matrix.shape[1])
+        for fid, row in zip((int(i) for i in ids), matrix):
+            r = self._rows.get(fid)
+            if r is None:
+                r = self._rows[fid] = self._n
+                self._n += 1
+            self._mat[r] = row
+
+    def set(self, frame_id: int, vector) -> None:
+        v = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        self.add_many([frame_id], v)
+
+    def get(self, frame_id: int) -> list[float] | None:
+        r = self._rows.get(frame_id)
+        return None if r is None else self._mat[r].tolist()
+
+    def select(self, allowed=None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids sorted ascending, their vectors) for the frame ids in ``allowed`` (all if None)."""
+        ids = sorted(f for f in self._rows if allowed is None or f in allowed)
+        rows = np.fromiter((self._rows[f] for f in ids), dtype=np.int64, count=len(ids))
+        dim = self._mat.shape[1]
+        return np.asarray(ids, dtype=np.int64), self._mat[rows].reshape(len(ids), dim)
 
 
 def _valid(snap, off: int, length: int, checksum: bytes) -> bytes | None:
@@ -35,15 +86,16 @@ def _valid(snap, off: int, length: int, checksum: bytes) -> bytes | None:
     return data if blake3.blake3(data).digest() == bytes(checksum) else None
 
 
-def load_vectors(snap) -> dict[int, list[float]]:
+def load_vectors(snap) -> VectorStore:
     """Every vector the file holds, by frame id, including those of pending records."""
-    out: dict[int, list[float]] = {}
+    store = VectorStore()
     m = snap.toc["indexes"].get("vec")
     mono = _valid(snap, m["bytes_offset"], m["bytes_length"], m["checksum"]) if m else None
     loaded = False
     if mono is not None:
         try:
-            out.update(decode_vec_segment(mono, offset=m["bytes_offset"]))
+            seg = decode_vec_segment(mono, offset=m["bytes_offset"])
+            store.add_many(seg.ids, seg.matrix)
             loaded = True
         except CorruptFileError:
             loaded = False
@@ -53,19 +105,20 @@ def load_vectors(snap) -> dict[int, list[float]]:
             data = _valid(snap, c["bytes_offset"], c["bytes_length"], c["checksum"])
             if data is not None:
                 try:
-                    out.update(decode_vec_segment(data, offset=c["bytes_offset"]))
+                    seg = decode_vec_segment(data, offset=c["bytes_offset"])
+                    store.add_many(seg.ids, seg.matrix)
                 except CorruptFileError:
                     continue
     for fr in snap.frames:
         if fr.pending and fr.embedding is not None:
-            out[fr.id] = list(fr.embedding)
-    return out
+            try:
+                store.set(fr.id, fr.embedding)
+            except CorruptFileError:
+                continue  # a pending vector of another dimension: no search could use it
+    return store
 
 
-def encode_flat(vectors: dict[int, list[float]]) -> bytes:
-    """A flat vector segment, sorted by frame id (bincode ``Vec<VecDocument>``)."""
-    parts = [struct.pack("<Q", len(vectors))]
-    for fid in sorted(vectors):
-        v = np.asarray(vectors[fid], dtype="<f4")
-        parts.append(struct.pack("<QQ", fid, len(v)) + v.tobytes())
-    return b"".join(parts)
+def encode_flat(store: VectorStore, ids) -> bytes:
+    """A flat vector segment holding the vectors of ``ids``, sorted by frame id."""
+    chosen, matrix = store.select(set(ids))
+    return _encode_flat(chosen, matrix)

@@ -21,11 +21,11 @@ SEED = 100
 
 
 class VectorIndex:
-    def __init__(self, vectors: dict[int, list[float]], allowed: set[int] | None = None):
-        ids = sorted(fid for fid in vectors if allowed is None or fid in allowed)
+    def __init__(self, ids: np.ndarray, matrix: np.ndarray):
+        """``ids`` ascending, ``matrix[i]`` the vector of ``ids[i]`` (see ``VectorStore.select``)."""
         self.ids = np.asarray(ids, dtype=np.int64)
-        self.dimension = len(vectors[ids[0]]) if ids else (len(next(iter(vectors.values()))) if vectors else 0)
-        self.matrix = np.asarray([vectors[i] for i in ids], dtype=np.float32).reshape(len(ids), self.dimension)
+        self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self.dimension = int(self.matrix.shape[1]) if self.matrix.ndim == 2 else 0
         self._hnsw = None
 
     def __len__(self) -> int:

@@ -24,6 +24,7 @@ above (the memory builds indexes and the TOC).
 
 from __future__ import annotations
 
+import copy
 import os
 import struct
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from ..errors import StorageIOError, UsageError
 from ..format.commit import encode_footer, encode_header, encode_toc_with_checksum
 from ..format.footer import FOOTER_SIZE
 from ..format.header import HEADER_SIZE, WAL_OFFSET
+from ..format.references import live_intervals, toc_references
 from ..format.revisions import REVISIONS, Revision
 from ..format.wal import WAL_RECORD_HEADER_SIZE, WalRecordHeader
 from .lock import lock_exclusive, unlock
@@ -321,32 +323,11 @@ class WritableFile:
 
 def shift_offsets(toc: dict, data_start: int, delta: int) -> dict:
     """A copy of ``toc`` with every absolute offset at or after ``data_start`` moved by ``delta``
-    (what growing the WAL requires; spec 4.4). ``index_segments`` is shifted too."""
-    import copy
-
+    (what growing the WAL requires; spec 4.4). Mirrors and placeholders move too."""
     t = copy.deepcopy(toc)
-
-    def mv(obj: dict, key: str) -> None:
-        if obj is not None and obj.get(key) is not None and obj[key] >= data_start:
-            obj[key] += delta
-
-    for f in t["frames"]:
-        mv(f, "payload_offset")
-    ix = t["indexes"]
-    mv(ix.get("lex"), "bytes_offset")
-    for x in ix["lex_segments"]:
-        mv(x, "bytes_offset")
-    mv(ix.get("vec"), "bytes_offset")
-    mv(ix.get("clip"), "bytes_offset")
-    for key in ("time_index", "temporal_track", "memories_track", "logic_mesh", "sketch_track"):
-        mv(t.get(key), "bytes_offset")
-    mv(t.get("replay_manifest"), "segment_offset")
-    cat = t["segment_catalog"]
-    for key in ("lex_segments", "vec_segments", "time_segments", "temporal_segments", "tantivy_segments", "index_segments"):
-        for x in cat[key]:
-            mv(x["common"], "bytes_offset")
-    for x in t.get("segments", []):
-        mv(x, "bytes_offset")
+    for r in toc_references(t):
+        if r.offset >= data_start:
+            r.holder[r.off_key] += delta
     return t
 
 

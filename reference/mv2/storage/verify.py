@@ -17,21 +17,22 @@ import io
 from dataclasses import dataclass, field
 
 import blake3
+import numpy as np
 
 from ..errors import CorruptFileError, MV2Error
 from ..format.bincode import to_plain
 from ..format.footer import FOOTER_SIZE
 from ..format.header import DATA_FIELDS_END, HEADER_SIZE
+from ..format.references import toc_references
 from ..format.revisions import decode_exact
+from ..format.vecseg import decode_vec_segment
 from ..format.segments import (
     SKETCH_HEADER_SIZE,
     SKETCH_MAGIC,
     CatalogLexSegment,
-    FlatVecIndex,
-    HnswVecIndex,
     SketchHeader,
 )
-from ..format.time_index import TIME_ENTRY_SIZE, TIME_HEADER_SIZE, TIME_MAGIC, TimeIndex
+from ..format.time_index import ENTRY_DTYPE, TIME_ENTRY_SIZE, TIME_HEADER_SIZE, TIME_MAGIC, decode_entries, is_sorted
 from ..format.wal import WAL_RECORD_HEADER_SIZE
 from .snapshot import Snapshot, read_snapshot
 from .source import Source
@@ -251,41 +252,18 @@ class _Verifier:
                     self.fail("MV2-E-TOC-REF", self.s.commit.toc_offset, f"frame {f['id']} {key} = {v}, but there are {n} frames")
 
     # -- regions -------------------------------------------------------------------------------
+    # Regions a reader reads. Mirrors (index_segments) are checked separately; replay and legacy
+    # segments carry no checksum. Zero-length payloads, vector, clip and track segments are
+    # placeholders (memvid points them anywhere), so they are not regions.
+    _NOT_READ = frozenset({"mirror", "replay", "legacy"})
+    _PLACEHOLDER_KINDS = frozenset({"payload", "vec", "clip", "time", "temporal", "memories", "logic-mesh", "sketch"})
+
     def _authoritative(self) -> list[tuple[str, str, int, int, bytes, str]]:
         """(name, kind, offset, length, checksum, covered_by) of every region a reader may read."""
-        t = self.s.toc
-        out = []
-        for fr in self.s.frames:
-            f = fr.fields
-            if not fr.pending and f["payload_length"]:
-                out.append((f"payload frame {f['id']}", "payload", f["payload_offset"], f["payload_length"], f["checksum"], "frame.checksum"))
-        ix = t["indexes"]
-        for x in ix["lex_segments"]:
-            out.append((f"tantivy {x['path']}", "lex", x["bytes_offset"], x["bytes_length"], x["checksum"], "lex_segments.checksum"))
-        cat = t["segment_catalog"]
-        for x in cat["tantivy_segments"]:
-            c = x["common"]
-            out.append((f"tantivy {x['path']}", "lex", c["bytes_offset"], c["bytes_length"], c["checksum"], "tantivy_segments.checksum"))
-        for key, kind in (("lex_segments", "catalog-lex"), ("vec_segments", "catalog-vec"),
-                          ("time_segments", "catalog-time"), ("temporal_segments", "catalog-temporal")):
-            for x in cat[key]:
-                c = x["common"]
-                out.append((f"{kind} segment {c['segment_id']}", kind, c["bytes_offset"], c["bytes_length"], c["checksum"], f"segment_catalog.{key}.checksum"))
-        if ix.get("lex") is not None:
-            m = ix["lex"]
-            out.append(("lex index (legacy)", "lex-legacy", m["bytes_offset"], m["bytes_length"], m["checksum"], "indexes.lex.checksum"))
-        if ix.get("vec") is not None and ix["vec"]["bytes_length"]:
-            m = ix["vec"]
-            out.append(("vec index", "vec", m["bytes_offset"], m["bytes_length"], m["checksum"], "indexes.vec.checksum"))
-        if ix.get("clip") is not None and ix["clip"]["bytes_length"]:
-            m = ix["clip"]
-            out.append(("clip index", "clip", m["bytes_offset"], m["bytes_length"], m["checksum"], "indexes.clip.checksum"))
-        for key, kind in (("time_index", "time"), ("temporal_track", "temporal"), ("memories_track", "memories"),
-                          ("logic_mesh", "logic-mesh"), ("sketch_track", "sketch")):
-            m = t.get(key)
-            if m is not None and m["bytes_length"]:
-                out.append((key.replace("_", " "), kind, m["bytes_offset"], m["bytes_length"], m["checksum"], f"{key}.checksum"))
-        return out
+        committed = [fr.fields for fr in self.s.frames if not fr.pending]
+        return [(r.name, r.kind, r.offset, r.length, r.checksum, r.covered_by)
+                for r in toc_references(self.s.toc, frames=committed)
+                if r.kind not in self._NOT_READ and (r.length or r.kind not in self._PLACEHOLDER_KINDS)]
 
     def regions_and_checksums(self) -> None:
         lo, hi = self.s.data_start, self.s.commit.toc_offset
@@ -355,12 +333,12 @@ class _Verifier:
         if len(data) != TIME_HEADER_SIZE + TIME_ENTRY_SIZE * count or count != m["entry_count"]:
             self.fail("MV2-E-TIME-DECODE", off, f"time index count {count} disagrees with its length {len(data)} or the manifest's {m['entry_count']}")
             return
-        entries = [(e.timestamp, e.frame_id) for e in TimeIndex.parse(data).entries]
-        if entries != sorted(entries):
+        entries = decode_entries(data)
+        if not is_sorted(entries):
             self.fail("MV2-E-TIME-ORDER", off, "time index entries are not sorted by (timestamp, frame_id)")
-        expect = sorted((f["timestamp"], f["id"]) for f in self.s.committed_frames
-                        if f["status"] == "active" and f["role"] == "document")
-        if sorted(entries) != expect:
+        expect = np.array(sorted((f["timestamp"], f["id"]) for f in self.s.committed_frames
+                                 if f["status"] == "active" and f["role"] == "document"), dtype=ENTRY_DTYPE)
+        if not np.array_equal(np.sort(entries, order=("timestamp", "frame_id")), expect):
             self.fail("MV2-E-TIME-MISMATCH", off, f"time index holds {len(entries)} entries; the TOC has {len(expect)} active documents, or their timestamps differ")
 
     def lex_lists(self) -> None:
@@ -425,14 +403,10 @@ class _Verifier:
                     self.fail("MV2-E-SEG-DECODE", c["bytes_offset"], "catalog time segment is not a well-formed MVTI block matching its descriptor")
 
     def _decode_vec(self, data: bytes, off: int, count: int, dim: int) -> None:
-        try:
-            docs = decode_exact(FlatVecIndex, data, base_offset=off, what="vec index", default_code="MV2-E-SEG-DECODE")
-            n, dims = len(docs), {len(d.embedding) for d in docs}
-        except CorruptFileError:
-            idx = decode_exact(HnswVecIndex, data, base_offset=off, what="vec index (flat and HNSW)", default_code="MV2-E-SEG-DECODE")
-            n, dims = len(idx.ids), {idx.dimension}
-        if n != count or (n and dims != {dim}):
-            self.fail("MV2-E-SEG-DECODE", off, f"vec index holds {n} vectors of dimension {sorted(dims)}, its manifest says {count} of {dim}")
+        seg = decode_vec_segment(data, offset=off)
+        if len(seg) != count or (len(seg) and seg.dimension != dim):
+            self.fail("MV2-E-SEG-DECODE", off, f"vec index holds {len(seg)} vectors of dimension "
+                      f"{seg.dimension}, its manifest says {count} of {dim}")
 
     def payload_decoding(self) -> None:
         if not self.deep:

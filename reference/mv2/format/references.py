@@ -1,0 +1,98 @@
+"""Every place a TOC points into the file (spec: 2.3, "What the TOC references"; 7, "Checksums").
+
+One enumeration serves three users, so that they cannot disagree about what a TOC
+references: the verifier (which bytes must lie in the data area and match which checksum),
+the WAL grower (which offsets move when the data area moves), and compaction (which bytes
+are live and must be copied; everything else in the data area is dead).
+
+A reference is a (holder, offset key, length key) triple into the plain TOC value; holders
+are the TOC's own dicts, so callers can rewrite offsets in place on a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str  # human name for messages and the region map
+    kind: str  # region kind: payload, lex, catalog-vec, time, ...
+    holder: dict  # the TOC dict that holds the fields
+    off_key: str
+    len_key: str
+    ck_key: str | None  # the checksum field, when the format has one for these bytes
+    covered_by: str  # where the checksum lives, for the spec's coverage table
+
+    @property
+    def offset(self) -> int:
+        return self.holder[self.off_key]
+
+    @property
+    def length(self) -> int:
+        return self.holder[self.len_key]
+
+    @property
+    def checksum(self) -> bytes | None:
+        return bytes(self.holder[self.ck_key]) if self.ck_key else None
+
+
+_CATALOG = (("lex_segments", "catalog-lex"), ("vec_segments", "catalog-vec"), ("time_segments", "catalog-time"),
+            ("temporal_segments", "catalog-temporal"))
+_TRACKS = (("time_index", "time"), ("temporal_track", "temporal"), ("memories_track", "memories"),
+           ("logic_mesh", "logic-mesh"), ("sketch_track", "sketch"))
+
+
+def toc_references(toc: dict, *, frames=None) -> list[Ref]:
+    """Every (offset, length) the TOC holds, in TOC order, zero-length ones included.
+
+    ``frames`` replaces ``toc["frames"]`` when given (a reader passes only committed frames:
+    a pending frame's payload lives in its WAL record, not in the data area).
+    """
+    out: list[Ref] = []
+    for f in toc["frames"] if frames is None else frames:
+        out.append(Ref(f"payload frame {f['id']}", "payload", f, "payload_offset", "payload_length", "checksum",
+                       "frame.checksum"))
+    ix = toc["indexes"]
+    for x in ix["lex_segments"]:
+        out.append(Ref(f"tantivy {x['path']}", "lex", x, "bytes_offset", "bytes_length", "checksum", "lex_segments.checksum"))
+    cat = toc["segment_catalog"]
+    for x in cat["tantivy_segments"]:
+        out.append(Ref(f"tantivy {x['path']}", "lex", x["common"], "bytes_offset", "bytes_length", "checksum",
+                       "tantivy_segments.checksum"))
+    for key, kind in _CATALOG:
+        for x in cat[key]:
+            c = x["common"]
+            out.append(Ref(f"{kind} segment {c['segment_id']}", kind, c, "bytes_offset", "bytes_length", "checksum",
+                           f"segment_catalog.{key}.checksum"))
+    for x in cat["index_segments"]:
+        c = x["common"]
+        out.append(Ref(f"index segment {c['segment_id']} (mirror)", "mirror", c, "bytes_offset", "bytes_length", "checksum",
+                       "segment_catalog.index_segments.checksum"))
+    for key, kind, name in (("lex", "lex-legacy", "lex index (legacy)"), ("vec", "vec", "vec index"),
+                            ("clip", "clip", "clip index")):
+        m = ix.get(key)
+        if m is not None:
+            out.append(Ref(name, kind, m, "bytes_offset", "bytes_length", "checksum", f"indexes.{key}.checksum"))
+    for key, kind in _TRACKS:
+        m = toc.get(key)
+        if m is not None:
+            out.append(Ref(key.replace("_", " "), kind, m, "bytes_offset", "bytes_length", "checksum", f"{key}.checksum"))
+    m = toc.get("replay_manifest")
+    if m is not None:
+        out.append(Ref("replay segment", "replay", m, "segment_offset", "segment_size", None, "nothing"))
+    for x in toc.get("segments", []):
+        out.append(Ref("legacy segment", "legacy", x, "bytes_offset", "bytes_length", None, "nothing"))
+    return out
+
+
+def live_intervals(refs: list[Ref], lo: int, hi: int) -> list[tuple[int, int]]:
+    """The union of the non-empty references inside [lo, hi), as sorted disjoint [start, end) pairs."""
+    spans = sorted((r.offset, r.offset + r.length) for r in refs if r.length and lo <= r.offset and r.offset + r.length <= hi)
+    out: list[list[int]] = []
+    for a, b in spans:
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
