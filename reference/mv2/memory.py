@@ -24,9 +24,10 @@ from . import committer
 from .entries import check_timestamp, frame_entry, make_put, tombstone_entry
 from .errors import NotFoundError, UsageError
 from .format.revisions import REVISIONS
+from .format.wal import WAL_RECORD_HEADER_SIZE
 from .index.time import timeline as _timeline
-from .index.vec import load_vectors
-from .storage.file import WritableFile, shift_offsets, wal_record
+from .index.vec import VectorStore, load_vectors
+from .storage.file import WritableFile, wal_record
 from .storage.replay import FrameState, Replayer
 from .storage.snapshot import Snapshot, read_snapshot
 from .storage.verify import analyze
@@ -36,6 +37,13 @@ DEFAULT_WAL_SIZE = 1 << 20
 """WAL size of a new file: room for about a thousand typical documents between commits.
 memvid-sdk 2.0.160 uses 64 KiB; any size is valid (spec 4.4)."""
 NEW_FILE_REVISION = "memvid-2.0.160"
+WAL_GROW_LIMIT = 64 << 20
+"""A full WAL grows (doubling, pending records carried over) up to this size; past it, the
+writer commits instead. Growing is cheaper than committing: a commit rebuilds every index."""
+COMPACT_MIN_DEAD = 1 << 20
+"""After a commit, the file is rewritten without its dead bytes (indexes and TOCs of earlier
+commits) once they are at least this many and at least as many as the live bytes. The file
+then stays under about twice its live size, and each byte is copied O(1) times on average."""
 
 
 def wall_clock() -> int:
@@ -48,8 +56,11 @@ def wall_clock() -> int:
 class Memory:
     """An open memory file. Create with :func:`create`, open with :func:`open`."""
 
-    def __init__(self, path: str, snap: Snapshot, file: WritableFile | None, *, clock, embedder=None):
+    def __init__(self, path: str, snap: Snapshot, file: WritableFile | None, *, clock, embedder=None,
+                 wal_grow_limit: int = WAL_GROW_LIMIT, compact_min_dead: int = COMPACT_MIN_DEAD):
         self.path = path
+        self._wal_grow_limit = wal_grow_limit
+        self._compact_min_dead = compact_min_dead
         self._embedder = embedder
         self._search_cache: dict = {}
         self._snap = snap
@@ -200,10 +211,14 @@ class Memory:
         payloads = [rev.wal_codec.encode(e) for e in entries]
         need = f.records_size(payloads)
         if need > f.wal_room():
-            if self._dirty or any(fs.pending for fs in self._snap.frames):
-                self.seal()
-            if need > f.wal_room():
-                self._grow(need)
+            carried = _grown_size(f.wal_size, f.wal_head + need)
+            if carried <= self._wal_grow_limit and f.checkpoint_pos == 0:
+                self._grow(carried, carry=True)
+            else:
+                if self._dirty or any(fs.pending for fs in self._snap.frames):
+                    self.seal()
+                if need > f.wal_room():
+                    self._grow(_grown_size(f.wal_size, need), carry=False)
         head = f.wal_head
         seqs = f.append(payloads)
         ids = []
@@ -219,12 +234,8 @@ class Memory:
         self._dirty = True
         return ids
 
-    def _grow(self, need: int) -> None:
-        f = self._file
-        size = f.wal_size * 2
-        while size < need + 48:
-            size *= 2
-        f.grow(size, self._snap.toc, shift_offsets)
+    def _grow(self, size: int, *, carry: bool) -> None:
+        self._file.rewrite(self._snap.toc, wal_size=size, carry_wal=carry, point="grow")
         self._reload()
 
     def seal(self) -> None:
@@ -235,15 +246,31 @@ class Memory:
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
                                      text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
                                      sketch_cache=self._sketch_cache)
-        f.commit(plan.blobs, plan.build_toc)
+        result = f.commit(plan.blobs, plan.build_toc)
+        live, dead = f.dead_bytes(result.toc)
+        if dead and dead >= max(live, self._compact_min_dead):
+            f.rewrite(result.toc, point="compact")
         self._reload()
+
+    def compact(self) -> dict:
+        """Commit, then rewrite the file without dead bytes (whatever their amount).
+
+        Returns ``{"before": size, "after": size}`` in bytes. Frames, deleted and superseded
+        ones included, are all kept: only superseded copies of indexes and TOCs go."""
+        f = self._require_writable()
+        self.seal()
+        before = os.path.getsize(self.path)
+        if f.dead_bytes(self._snap.toc)[1]:
+            f.rewrite(self._snap.toc, point="compact")
+            self._reload()
+        return {"before": before, "after": os.path.getsize(self.path)}
 
     def _reload(self) -> None:
         self._drop_search_cache()
         self._snap.close()
         self._snap = read_snapshot(self.path)
         self._replayer = Replayer(self._snap.frames, wal_offset=self._snap.header["wal_offset"])
-        self._dirty = False
+        self._dirty = self._snap.pending_count > 0  # a WAL growth carries pending records over
 
     # -- reading --------------------------------------------------------------------------------
     def frame(self, ref: int | str) -> dict:
@@ -489,18 +516,21 @@ def _f32(values: list[float]) -> list[float]:
 
 
 def create(path: str | os.PathLike, *, wal_size: int = DEFAULT_WAL_SIZE, clock: Callable[[], int] | None = None,
-           embedder=None, fault=None) -> Memory:
-    """Create a new, empty memory file (it must not exist) and open it for writing."""
+           embedder=None, fault=None, **policy) -> Memory:
+    """Create a new, empty memory file (it must not exist) and open it for writing.
+
+    ``policy`` may set ``wal_grow_limit`` and ``compact_min_dead`` (see the module constants);
+    both change the bytes written, so a deterministic replay must use the same values."""
     path = os.fspath(path)
     rev = REVISIONS[NEW_FILE_REVISION]
-    plan = committer.plan_commit([], committer.empty_toc(rev), rev, text_of=lambda fs: None, vectors={}, sketch_cache={})
+    plan = committer.plan_commit([], committer.empty_toc(rev), rev, text_of=lambda fs: None, vectors=VectorStore(), sketch_cache={})
     f, _ = WritableFile.create(path, wal_size=wal_size, revision=rev.name, blobs=plan.blobs, build_toc=plan.build_toc,
                                fault=fault)
-    return Memory(path, read_snapshot(path), f, clock=clock, embedder=embedder)
+    return Memory(path, read_snapshot(path), f, clock=clock, embedder=embedder, **policy)
 
 
 def open(path: str | os.PathLike, mode: str = "r", *, clock: Callable[[], int] | None = None, embedder=None,
-         fault=None) -> Memory:  # noqa: A001
+         fault=None, **policy) -> Memory:  # noqa: A001
     """Open a memory file: ``mode="r"`` to read (never writes), ``"a"`` to write (takes the lock
     and recovers what a crash left, committing any pending WAL records)."""
     path = os.fspath(path)
@@ -509,7 +539,7 @@ def open(path: str | os.PathLike, mode: str = "r", *, clock: Callable[[], int] |
     if mode != "a":
         raise UsageError(f"mode must be 'r' or 'a', not {mode!r}")
     f, snap = WritableFile.open(path, fault=fault)
-    mem = Memory(path, snap, f, clock=clock, embedder=embedder)
+    mem = Memory(path, snap, f, clock=clock, embedder=embedder, **policy)
     mem.recovery = {"pending_records": snap.pending_count, "torn_tail": snap.wal.torn, "header_was_stale": snap.header_stale}
     if snap.pending_count:
         mem._dirty = True
@@ -522,3 +552,10 @@ def open(path: str | os.PathLike, mode: str = "r", *, clock: Callable[[], int] |
 def verify(path: str | os.PathLike):
     """Verify a file; returns the analysis (``.ok``, ``.first_error``, ``.warnings``)."""
     return analyze(os.fspath(path))
+
+
+def _grown_size(size: int, need: int) -> int:
+    """The WAL size after doubling until ``need`` bytes of records and a sentinel fit."""
+    while size < need + WAL_RECORD_HEADER_SIZE:
+        size *= 2
+    return size

@@ -80,3 +80,18 @@ def test_timeline_filters():
     got = json.loads(r.stdout)["entries"]
     want = [t for t in exp if t["timestamp"] >= mid][::-1][:3]
     assert [e["frame_id"] for e in got] == [t["frame_id"] for t in want]
+
+
+def test_compact_command(tmp_path):
+    import shutil
+
+    path = tmp_path / "m.mv2"
+    shutil.copy(F160 / "put-loop.mv2", path)
+    before = json.loads(run("dump", path).stdout)
+    r = run("compact", path, "--json")
+    assert r.exit_code == 0, r.stdout
+    rep = json.loads(r.stdout)
+    assert rep["after"] == path.stat().st_size and rep["after"] <= rep["before"]
+    assert json.loads(run("dump", path).stdout) == before
+    assert run("verify", path).exit_code == 0
+    assert run("compact", tmp_path / "missing.mv2").exit_code == 2

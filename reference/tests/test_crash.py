@@ -86,26 +86,28 @@ def normalised(dump: dict) -> list[dict]:
     return [{k: v for k, v in f.items() if k != "pending"} for f in dump["frames"]]
 
 
-def expected_states(tmp_path) -> list[list[dict]]:
+# Writer policies the crash sweep runs under: the default (a full WAL grows, carrying its
+# pending records), and one that commits whenever the WAL fills and compacts after every
+# commit that leaves dead bytes, so that compaction's rewrite is crashed at every point too.
+POLICIES = {"grow": {}, "commit-and-compact": {"wal_grow_limit": 2048, "compact_min_dead": 0}}
+
+
+def expected_states(tmp_path, policy) -> list[list[dict]]:
     """The logical state after each acknowledged step of a run without crashes."""
     states = []
-    m = mv2.create(tmp_path / "clean.mv2", wal_size=2048)
+    m = mv2.create(tmp_path / "clean.mv2", wal_size=2048, **policy)
     states.append(normalised(m.dump()))
     scenario(m, lambda: states.append(normalised(m.dump())))
     m.close()
     return states
 
 
-def count_points(tmp_path) -> int:
-    n = [0]
-
-    def hook(point):
-        n[0] += 1
-    m = mv2.create(tmp_path / "count.mv2", wal_size=2048, fault=hook)
-    m._file.fault = hook
+def count_points(tmp_path, policy) -> tuple[int, set[str]]:
+    seen: list[str] = []
+    m = mv2.create(tmp_path / "count.mv2", wal_size=2048, fault=seen.append, **policy)
     scenario(m, lambda: None)
     m.close()
-    return n[0]
+    return len(seen), set(seen)
 
 
 def abandon(m) -> None:
@@ -116,10 +118,14 @@ def abandon(m) -> None:
 
 
 @pytest.mark.req("R-WAL-009", "R-WAL-010", "R-WAL-012", "R-DUR-001", "R-DUR-002")
-def test_crash_at_every_write_and_sync_point_with_power_loss(tmp_path, monkeypatch):
-    states = expected_states(tmp_path)
-    total = count_points(tmp_path)
+@pytest.mark.parametrize("policy", POLICIES)
+def test_crash_at_every_write_and_sync_point_with_power_loss(tmp_path, monkeypatch, policy):
+    states = expected_states(tmp_path, POLICIES[policy])
+    total, points = count_points(tmp_path, POLICIES[policy])
     assert total > 30
+    assert {"grow-write", "grow-sync", "grow-rename"} <= points
+    if policy == "commit-and-compact":
+        assert {"compact-write", "compact-sync", "compact-rename"} <= points
     outcomes = {"exact": 0, "plus_in_flight": 0, "nothing_written": 0}
     for k in range(total):
         d = tmp_path / f"crash{k}"
@@ -135,7 +141,7 @@ def test_crash_at_every_write_and_sync_point_with_power_loss(tmp_path, monkeypat
             calls[0] += 1
         m = None
         try:
-            m = mv2.create(path, wal_size=2048, fault=hook)
+            m = mv2.create(path, wal_size=2048, fault=hook, **POLICIES[policy])
             scenario(m, lambda: acked.__setitem__(0, acked[0] + 1))
             m.close()
         except Crash:
@@ -193,9 +199,9 @@ def test_io_error_mid_commit_leaves_the_last_commit_readable(tmp_path):
 
 
 CHILD = r"""
-import sys, mv2
+import json, sys, mv2
 path = sys.argv[1]
-m = mv2.open(path, "a")
+m = mv2.open(path, "a", **json.loads(sys.argv[3]))
 i = int(sys.argv[2])
 while True:
     if i % 7 == 3:
@@ -209,8 +215,9 @@ while True:
 """
 
 
-def _kill_run(path, seed: int, start: int) -> set[int]:
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(start)], stdout=subprocess.PIPE, text=True)
+def _kill_run(path, seed: int, start: int, policy: dict) -> set[int]:
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(start), json.dumps(policy)],
+                            stdout=subprocess.PIPE, text=True)
     time.sleep(random.Random(seed).uniform(0.3, 1.2))
     os.kill(proc.pid, signal.SIGKILL)
     out, _ = proc.communicate()
@@ -227,26 +234,31 @@ def _check_after_kills(path, acked: set[int]) -> None:
     assert a.ok, a.first_error
 
 
+KILL_POLICIES = {"grow": {}, "commit-and-compact": {"wal_grow_limit": 8192, "compact_min_dead": 0}}
+
+
 @pytest.mark.req("R-DUR-001")
-def test_sigkill_never_loses_an_acknowledged_put(tmp_path):
+@pytest.mark.parametrize("policy", KILL_POLICIES)
+def test_sigkill_never_loses_an_acknowledged_put(tmp_path, policy):
     path = tmp_path / "k.mv2"
     mv2.create(path, wal_size=8192).close()
     acked: set[int] = set()
     start = 0
     for seed in range(3):
-        got = _kill_run(path, seed, start)
+        got = _kill_run(path, seed, start, KILL_POLICIES[policy])
         acked |= got
         _check_after_kills(path, acked)
         start = max(acked | {start}) + 1000
 
 
 @pytest.mark.slow
-def test_sigkill_many_times(tmp_path):
+@pytest.mark.parametrize("policy", KILL_POLICIES)
+def test_sigkill_many_times(tmp_path, policy):
     path = tmp_path / "k.mv2"
     mv2.create(path, wal_size=8192).close()
     acked: set[int] = set()
     start = 0
     for seed in range(40):
-        acked |= _kill_run(path, seed, start)
+        acked |= _kill_run(path, seed, start, KILL_POLICIES[policy])
         _check_after_kills(path, acked)
         start = max(acked | {start}) + 1000

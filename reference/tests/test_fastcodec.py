@@ -102,3 +102,51 @@ def test_damaged_bytes_are_rejected_by_both_or_neither():
         assert fast == slow
         agree += 1
     assert agree == 400
+
+
+# --- numpy fast paths: vector segments and the time index -------------------------------------
+
+from mv2.format.segments import FlatVecIndex, TimeIndex  # noqa: E402
+from mv2.format.time_index import ENTRY_DTYPE, decode_entries, is_sorted, time_index_size  # noqa: E402
+from mv2.format.vecseg import decode_vec_segment, encode_flat  # noqa: E402
+
+
+@given(st.lists(st.tuples(st.integers(0, 2**64 - 1), st.lists(st.floats(width=32, allow_nan=False), min_size=1, max_size=6)),
+                max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_vec_segment_fast_path_agrees_with_schema(docs):
+    """Regular and ragged flat segments: the numpy path, the generated codec and the interpreter agree."""
+    data = FlatVecIndex.build([{"frame_id": f, "embedding": v} for f, v in docs])
+    dims = {len(v) for _, v in docs}
+    if len(dims) > 1:
+        with pytest.raises(CorruptFileError) as e:
+            decode_vec_segment(data, offset=100)
+        assert e.value.code == "MV2-E-SEG-DECODE"
+        return
+    seg = decode_vec_segment(data)
+    assert [int(i) for i in seg.ids] == [f for f, _ in docs]
+    assert seg.matrix.tolist() == [[float(x) for x in v] for _, v in docs] or not docs
+    if docs:
+        assert encode_flat(seg.ids, seg.matrix) == data
+
+
+@pytest.mark.parametrize("cut", [1, 7, 9, 20, 33])
+def test_vec_segment_damage_gives_coded_errors(cut):
+    data = FlatVecIndex.build([{"frame_id": i, "embedding": [1.0] * 4} for i in range(3)])
+    for bad in (data[:-cut], data + bytes(cut), data[:16] + (99).to_bytes(8, "little") + data[24:]):
+        with pytest.raises(CorruptFileError) as e:
+            decode_vec_segment(bad, offset=1000)
+        assert e.value.code == "MV2-E-SEG-DECODE" and e.value.offset >= 1000
+
+
+def test_time_entry_dtype_is_the_schema():
+    entries = [(-5, 3), (0, 0), (7, 2**64 - 1), (2**63 - 1, 1)]
+    data = TimeIndex.build({"magic": b"MVTI", "count": len(entries),
+                            "entries": [{"timestamp": t, "frame_id": f} for t, f in entries]})
+    assert len(data) == time_index_size(len(entries)) and ENTRY_DTYPE.itemsize * len(entries) == len(data) - 12
+    parsed = [(e.timestamp, e.frame_id) for e in TimeIndex.parse(data).entries]
+    fast = decode_entries(data)
+    assert list(zip(fast["timestamp"].tolist(), fast["frame_id"].tolist())) == parsed
+    assert is_sorted(fast)
+    assert not is_sorted(decode_entries(TimeIndex.build({"magic": b"MVTI", "count": 2, "entries": [
+        {"timestamp": 1, "frame_id": 2}, {"timestamp": 1, "frame_id": 1}]})))

@@ -196,3 +196,38 @@ def test_memvid_and_mv2_find_agree_on_our_files(tmp_path, name):
     with mv2.open(path) as m:
         for q in queries:
             assert [h["frame_id"] for h in m.find(q, k=10, prefilter=True)] == got["find"][q], q
+
+
+@pytest.mark.req("R-DUR-004")
+@pytest.mark.parametrize("name", ["vectors-8d", "put-loop", "deleted", "corrections", "batch-300"])
+def test_memvid_reads_compacted_files_as_before(tmp_path, name):
+    """Compaction changes offsets only: memvid sees the same timeline, blobs, hits and vectors."""
+    path = tmp_path / f"{name}.mv2"
+    shutil.copy(GOLD / "memvid-sdk-2.0.160" / f"{name}.mv2", path)
+    with mv2.open(path, "a") as m:  # memvid's own read-only view of its file ignores pending records
+        m.seal()
+        dim = m.stats()["dimension"]
+        queries = [w for f in m.frames()[:3] for w in (f["text"] or "").split()[:2]] + ["zebra"]
+    vector = [0.5] * dim if dim else None
+    before = memvid_read(path, queries, vector)
+    with mv2.open(path, "a") as m:
+        out = m.compact()
+    got = memvid_read(path, queries, vector)
+    assert got == before
+    assert got["verify"] == "passed"
+    assert out["after"] <= out["before"]
+
+
+def test_memvid_reads_a_file_we_compacted_while_writing(tmp_path):
+    path = tmp_path / "ours.mv2"
+    with mv2.create(path, wal_size=4096, compact_min_dead=0, wal_grow_limit=4096) as m:
+        for i in range(30):
+            m.put(f"entry {i} about the harbor ledger", uri=f"mv2://e/{i}", timestamp=1700000000 + i,
+                  embedding=[float(i), 1.0, 0.0, 0.0])
+            m.seal()
+    with mv2.open(path) as m:
+        ours = m.timeline()
+        hits = [h["frame_id"] for h in m.find("harbor", k=10, prefilter=True)]
+    got = memvid_read(path, ["harbor"], [29.0, 1.0, 0.0, 0.0])
+    assert got["verify"] == "passed" and got["timeline"] == ours
+    assert got["find"]["harbor"] == hits and got["sem"][0] == 29

@@ -120,7 +120,10 @@ def _vectors(n, d, seed=0):
 
 
 @pytest.mark.req("R-VEC-001", "R-SRCH-007")
-def test_vector_search_recall_against_exact(tmp_path):
+def test_vector_search_recall_against_exact(tmp_path, monkeypatch):
+    from mv2.index import vecsearch
+
+    monkeypatch.setattr(vecsearch, "EXACT_MAX", 500)  # use HNSW at this size
     n, d = 2000, 64
     vecs = _vectors(n, d)
     path = tmp_path / "v.mv2"
@@ -143,6 +146,24 @@ def test_vector_search_recall_against_exact(tmp_path):
             m.find_vector([0.0] * (d + 1))
         with pytest.raises(UsageError, match="NaN"):
             m.find_vector([float("nan")] * d)
+
+
+def test_exact_search_is_the_brute_force_answer():
+    """The candidate pre-selection never changes the exact answer, near-ties included."""
+    from mv2.index.vecsearch import VectorIndex
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(1, 32)).astype(np.float32)
+    # Many vectors at almost the same distance from the queries: rounding would reorder them.
+    m = np.vstack([base + rng.normal(scale=1e-3, size=(3000, 32)).astype(np.float32),
+                   rng.normal(size=(3000, 32)).astype(np.float32)])
+    ids = np.arange(len(m)) * 3
+    ix = VectorIndex(ids, m)
+    for q in np.vstack([base, rng.normal(size=(20, 32))]).astype(np.float32):
+        d = ((m - q) ** 2).sum(axis=1)
+        for k in (1, 10, 100):
+            want = sorted(range(len(m)), key=lambda i: (d[i], ids[i]))[:k]
+            assert [f for f, _ in ix.exact(q, k)] == [int(ids[i]) for i in want]
 
 
 def test_vector_search_respects_status_and_time(tmp_path):

@@ -203,8 +203,22 @@ def test_wal_grows_for_a_batch_larger_than_it(path):
         assert m.blob(fid) == big.encode() and m.blob(0) == b"small"
 
 
-def test_a_full_wal_is_committed_then_reused(path):
+def test_a_full_wal_grows_carrying_its_pending_records(path):
     with mv2.create(path, wal_size=4096) as m:
+        for i in range(60):
+            m.put(f"note number {i} " * 3, timestamp=i)
+        st = m.stats()
+        assert st["wal_size"] > 4096 and st["pending_frames"] == 60
+        # One rewrite per doubling and no commit: nothing was re-indexed.
+        assert st["generation"] == (st["wal_size"] // 4096).bit_length() - 1
+    with mv2.open(path) as m:
+        assert len(m.frames()) == 60 and m.frame(59)["text"].startswith("note number 59")
+        assert m.stats()["pending_frames"] == 0
+    assert analyze(path).ok
+
+
+def test_past_the_growth_limit_a_full_wal_is_committed_then_reused(path):
+    with mv2.create(path, wal_size=4096, wal_grow_limit=4096) as m:
         for i in range(60):
             m.put(f"note number {i} " * 3, timestamp=i)
         assert m.stats()["wal_size"] == 4096
@@ -212,3 +226,127 @@ def test_a_full_wal_is_committed_then_reused(path):
     with mv2.open(path) as m:
         assert len(m.frames()) == 60 and m.frame(59)["text"].startswith("note number 59")
     assert analyze(path).ok
+
+
+# --- compaction (spec 12.6) ----------------------------------------------------------------------
+
+def _logical(path) -> dict:
+    """The canonical dump, plus what search returns: compaction must change neither."""
+    with mv2.open(path) as m:
+        d = m.dump()
+        d["lex"] = [(h["frame_id"], h["snippet"]) for h in m.find("penicillin harbor", k=50)]
+        if m.stats()["dimension"]:
+            d["vec"] = [h["frame_id"] for h in m.find_vector([1.0] * m.stats()["dimension"], k=10)]
+        return d
+
+
+def _sealed_often(path, **policy) -> None:
+    with mv2.create(path, wal_size=65536, **policy) as m:
+        for i in range(40):
+            m.put(f"note {i} about penicillin and the harbor ledger " * 4, uri=f"mv2://n/{i}", timestamp=1000 + i,
+                  embedding=[float(i % 7), 1.0, float(i % 3), 0.5])
+            if i % 3 == 2:
+                m.delete(i - 1)
+            m.seal()
+
+
+@pytest.mark.req("R-DUR-004")
+def test_compact_drops_dead_bytes_and_keeps_every_frame(path, tmp_path):
+    _sealed_often(path, compact_min_dead=1 << 40)  # never on its own
+    before, size = _logical(path), path.stat().st_size
+    with mv2.open(path, "a") as m:
+        gen = m.stats()["generation"]
+        out = m.compact()
+        assert m.stats()["generation"] == gen + 1
+    assert out == {"before": size, "after": path.stat().st_size}
+    assert out["after"] < size / 4  # forty commits' worth of indexes were dead
+    assert _logical(path) == before  # deleted frames, statuses, payloads: all there
+    a = analyze(path)
+    assert a.ok and not a.warnings, (a.first_error, a.warnings)
+    assert not [r for r in a.regions if r.kind == "unreferenced"]
+    assert before["lex"] and before["vec"]
+
+
+@pytest.mark.req("R-DUR-004")
+def test_automatic_compaction_bounds_the_file(path, tmp_path):
+    other = tmp_path / "never.mv2"
+    _sealed_often(path, compact_min_dead=0)
+    _sealed_often(other, compact_min_dead=1 << 40)
+    assert _logical(path) == _logical(other)
+    a = analyze(path)
+    live = sum(r.length for r in a.regions if r.kind not in ("unreferenced", "header", "wal", "wal-record", "footer", "toc"))
+    dead = sum(r.length for r in a.regions if r.kind == "unreferenced")
+    assert a.ok and dead <= live
+    assert path.stat().st_size < other.stat().st_size / 3
+
+
+def test_compaction_is_deterministic(tmp_path):
+    a, b = tmp_path / "a.mv2", tmp_path / "b.mv2"
+    _sealed_often(a, compact_min_dead=0)
+    _sealed_often(b, compact_min_dead=0)
+    assert sha(a) == sha(b)
+
+
+@pytest.mark.req("R-WAL-014")
+def test_growth_carries_pending_records_unchanged(path):
+    with mv2.create(path, wal_size=4096) as m:
+        m.put("committed", timestamp=1)
+        m.seal()
+        for i in range(30):
+            m.put(f"pending {i} " * 5, timestamp=10 + i)
+        with mv2.open(path) as r:  # another reader sees the grown file with the records pending
+            assert r.stats()["wal_size"] > 4096
+            assert [f["pending"] for f in r.frames()] == [False] + [True] * 30
+    assert [f["text"].split()[0] for f in mv2.open(path).frames()] == ["committed"] + ["pending"] * 30
+
+
+@pytest.mark.req("R-DUR-004")
+@pytest.mark.parametrize("name", ["memvid-sdk-2.0.160/vectors-8d", "memvid-sdk-2.0.160/put-loop",
+                                  "memvid-sdk-2.0.160/deleted", "memvid-sdk-2.0.123/vectors-1200",
+                                  "memvid-sdk-2.0.123/session"])
+def test_compacting_a_file_memvid_wrote(tmp_path, name):
+    import shutil
+
+    from conftest import GOLD
+
+    path = tmp_path / "m.mv2"
+    shutil.copy(GOLD / f"{name}.mv2", path)
+    before_warnings = {w.code for w in analyze(path).warnings}
+    with mv2.open(path, "a") as m:
+        m.seal()
+    before = _logical(path)
+    with mv2.open(path, "a") as m:
+        out = m.compact()
+    assert out["after"] <= out["before"]
+    assert _logical(path) == before
+    a = analyze(path)
+    assert a.ok, a.first_error
+    assert {w.code for w in a.warnings} <= before_warnings
+
+
+@pytest.mark.req("R-DUR-005")
+def test_a_writer_reopens_a_file_replaced_under_it(path, monkeypatch):
+    """Between our open and our lock, another writer's compaction replaced the file (R-DUR-005)."""
+    import os
+
+    from mv2.storage import file as sfile
+
+    _sealed_often(path, compact_min_dead=1 << 40)
+    real_lock = sfile.lock_exclusive
+    replaced = []
+
+    def lock_after_a_rename(fd, p):
+        if not replaced:
+            replaced.append(True)
+            with mv2.open(path, "a") as other:
+                other.compact()  # renames a new file over the path; our fd now names the old one
+        real_lock(fd, p)
+    monkeypatch.setattr(sfile, "lock_exclusive", lock_after_a_rename)
+    with mv2.open(path, "a") as m:
+        assert sfile.is_current(m._file.fd, path)
+        m.put("written after the race", uri="mv2://race", timestamp=5000)
+    monkeypatch.undo()
+    assert replaced and _logical(path)["frames"][-1]["uri"] == "mv2://race"
+    with mv2.open(path) as m:
+        assert m.frame("mv2://race")["text"].startswith("written after the race")
+    assert os.path.exists(path) and analyze(path).ok

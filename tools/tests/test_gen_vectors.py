@@ -16,6 +16,12 @@ def test_vectors_are_reproduced():
     assert gen_vectors.run(write=False) == []
 
 
+@pytest.mark.req("R-DUR-001")
+def test_negative_and_crash_vectors_are_reproduced():
+    assert gen_vectors.negative(write=False) == []
+    assert gen_vectors.crash(write=False) == []
+
+
 def test_every_vector_verifies(tmp_path):
     import mv2
 

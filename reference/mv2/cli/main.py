@@ -231,6 +231,24 @@ def recover(file: Path, json_out: bool = typer.Option(False, "--json")):
 
 
 @app.command()
+def compact(file: Path, json_out: bool = typer.Option(False, "--json")):
+    """Rewrite FILE without the bytes no commit uses any more (old indexes and TOCs). Every frame stays."""
+    from ..memory import open as open_memory
+
+    _file(file)
+    try:
+        with open_memory(file, "a") as mem:
+            report = mem.compact()
+    except MV2Error as exc:
+        raise _fail(exc, json_out)
+    if json_out:
+        print(json.dumps(report))
+    else:
+        saved = report["before"] - report["after"]
+        print(f"compacted {file}: {report['before']:,} -> {report['after']:,} bytes ({saved:,} bytes of dead data dropped)")
+
+
+@app.command()
 def find(
     file: Path,
     query: str,

@@ -24,20 +24,21 @@ above (the memory builds indexes and the TOC).
 
 from __future__ import annotations
 
+import bisect
 import copy
 import os
 import struct
 from dataclasses import dataclass
 from typing import Callable
 
-from ..errors import StorageIOError, UsageError
+from ..errors import LockedError, StorageIOError, UsageError
 from ..format.commit import encode_footer, encode_header, encode_toc_with_checksum
 from ..format.footer import FOOTER_SIZE
 from ..format.header import HEADER_SIZE, WAL_OFFSET
 from ..format.references import live_intervals, toc_references
 from ..format.revisions import REVISIONS, Revision
 from ..format.wal import WAL_RECORD_HEADER_SIZE, WalRecordHeader
-from .lock import lock_exclusive, unlock
+from .lock import is_current, lock_exclusive, unlock
 from .snapshot import Snapshot, read_snapshot
 from .source import Source
 from .wal import WalRecord
@@ -46,6 +47,8 @@ import blake3
 
 SENTINEL = bytes(WAL_RECORD_HEADER_SIZE)
 GROW_SUFFIX = ".mv2-grow"
+COPY_CHUNK = 8 << 20
+LOCK_ATTEMPTS = 5
 
 
 def _fsync_dir(path: str) -> None:
@@ -88,6 +91,7 @@ class WritableFile:
         self.wal_sequence = wal_sequence  # last sequence the header records as committed
         self.next_seq = next_seq
         self.toc_offset = toc_offset
+        self.checkpoint_pos = 0  # where pending records start; 0 after any commit of ours
         self.fault = fault or (lambda point: None)
         self.closed = False
 
@@ -174,6 +178,7 @@ class WritableFile:
         self._write(header[8:80], 8, "header-write")
         self._sync("header-sync")
         self.wal_head = 0
+        self.checkpoint_pos = 0
         self.toc_offset = toc_offset
 
     # -- create ------------------------------------------------------------------------------
@@ -220,14 +225,24 @@ class WritableFile:
         """Lock the file, repair what a crash left, and return it with its snapshot.
 
         The snapshot's frames include pending records; the caller commits them."""
+        for _attempt in range(LOCK_ATTEMPTS):
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except FileNotFoundError:
+                raise UsageError(f"{path} does not exist", code="MV2-E-NOT-FOUND") from None
+            except OSError as exc:
+                raise StorageIOError(f"cannot open {path} for writing: {exc.strerror}") from None
+            try:
+                lock_exclusive(fd, path)
+            except BaseException:
+                os.close(fd)
+                raise
+            if is_current(fd, path):
+                break
+            os.close(fd)  # replaced by another writer's growth or compaction: open the new file
+        else:
+            raise LockedError(f"{path} keeps being replaced by another writer")
         try:
-            fd = os.open(path, os.O_RDWR)
-        except FileNotFoundError:
-            raise UsageError(f"{path} does not exist", code="MV2-E-NOT-FOUND") from None
-        except OSError as exc:
-            raise StorageIOError(f"cannot open {path} for writing: {exc.strerror}") from None
-        try:
-            lock_exclusive(fd, path)
             snap = read_snapshot(path, wal_mode="recover")
             f = cls(path, fd, revision=snap.revision, wal_size=snap.header["wal_size"], end=snap.commit.end,
                     generation=snap.commit.generation, wal_head=snap.wal.head,
@@ -235,6 +250,7 @@ class WritableFile:
                     fault=fault)
             last_seq = snap.wal.records[-1].sequence if snap.wal.records else 0
             f.next_seq = max(last_seq, snap.header["wal_sequence"]) + 1
+            f.checkpoint_pos = snap.header["wal_checkpoint_pos"]
             f._recover(snap)
             return f, snap
         except BaseException:
@@ -264,39 +280,83 @@ class WritableFile:
             toc_bytes = snap.source.read(snap.commit.toc_offset, snap.commit.toc_len, what="TOC")
             self._reset_wal_and_header(snap.commit.toc_offset, toc_bytes)
 
-    # -- grow the WAL -------------------------------------------------------------------------
-    def grow(self, new_wal_size: int, toc: dict, shift_toc: Callable[[dict, int, int], dict]) -> dict:
-        """Rewrite the file with a larger WAL region. Only valid right after a commit (nothing pending)."""
-        if new_wal_size <= self.wal_size:
+    # -- rewrite: grow the WAL, drop dead bytes ------------------------------------------------
+    def rewrite(self, toc: dict, *, wal_size: int | None = None, carry_wal: bool = False,
+                point: str = "grow") -> dict:
+        """Replace the file by a fresh image; return the TOC it holds (offsets remapped).
+
+        The image is: a header, a WAL region of ``wal_size`` bytes, the *live* bytes of the data
+        area (every range the TOC references, in offset order, packed), the TOC and a footer
+        with the next generation. Bytes no reference reaches (indexes and TOCs of earlier
+        commits) are left behind. With ``carry_wal`` the pending WAL records are copied to the
+        same positions of the new WAL, so nothing needs committing first; this requires a log
+        that starts at offset 0 (true after any commit of ours).
+
+        Crash safety: the image is written to ``<path>.mv2-grow``, synced, and renamed over the
+        file, then the directory is synced. Until the rename the old file is intact; after it,
+        the new one is complete. Recovery deletes a leftover temporary image (spec 12.5).
+        """
+        wal_size = wal_size or self.wal_size
+        if wal_size < self.wal_size:
             raise UsageError("the WAL can only grow")
-        delta = new_wal_size - self.wal_size
-        src = Source.open(self.path)
-        try:
-            data = src.read(self.data_start, self.toc_offset - self.data_start, what="data area")
-        finally:
-            src.close()
-        new_toc = shift_toc(toc, self.data_start, delta)
+        if self.wal_head != self.checkpoint_pos and not carry_wal:
+            raise UsageError("pending WAL records would be lost: commit first or carry them")
+        if carry_wal and self.checkpoint_pos:
+            raise UsageError("the WAL does not start at offset 0: commit before rewriting")
+        lo, hi = self.data_start, self.toc_offset
+        new_toc = copy.deepcopy(toc)
+        refs = toc_references(new_toc)
+        spans = live_intervals(refs, lo, hi)
+        firsts = [a for a, _ in spans]
+        starts, pos = [], WAL_OFFSET + wal_size
+        for a, b in spans:
+            starts.append(pos)
+            pos += b - a
+        data_end = pos
+
+        def remap(off: int) -> int:
+            if off < lo:
+                return off  # placeholders that point before the data area (e.g. 0) stay as they are
+            i = bisect.bisect_right(firsts, off) - 1
+            if i >= 0 and off <= spans[i][1]:
+                return starts[i] + off - spans[i][0]
+            # A zero-length reference between live ranges keeps its place in the order.
+            return starts[i + 1] if i + 1 < len(spans) else data_end
+
+        for r in refs:
+            r.holder[r.off_key] = remap(r.offset)
         toc_bytes = encode_toc_with_checksum(new_toc, self.revision.name)
-        toc_offset = WAL_OFFSET + new_wal_size + len(data)
         generation = self.generation + 1
-        header = encode_header(toc_offset=toc_offset, toc_bytes=toc_bytes, wal_size=new_wal_size,
-                               wal_checkpoint_pos=0, wal_sequence=self.next_seq - 1)
-        image = header + bytes(new_wal_size) + data + toc_bytes + encode_footer(toc_bytes, generation)
+        header = encode_header(toc_offset=data_end, toc_bytes=toc_bytes, wal_size=wal_size,
+                               wal_checkpoint_pos=0, wal_sequence=self.wal_sequence)
         tmp = self.path + GROW_SUFFIX
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             lock_exclusive(fd, tmp)
             try:
-                self.fault("grow-write")
-                _pwrite_all(fd, image, 0)
-                self.fault("grow-sync")
+                self.fault(f"{point}-write")
+                wal = bytearray(wal_size)
+                if carry_wal and self.wal_head:
+                    wal[: self.wal_head] = os.pread(self.fd, self.wal_head, WAL_OFFSET)
+                _pwrite_all(fd, header + bytes(wal), 0)
+                out = WAL_OFFSET + wal_size
+                for a, b in spans:  # copied in bounded chunks: the data area may be large
+                    while a < b:
+                        chunk = os.pread(self.fd, min(b - a, COPY_CHUNK), a)
+                        if not chunk:
+                            raise OSError(5, "the file ended inside a referenced range")
+                        _pwrite_all(fd, chunk, out)
+                        a += len(chunk)
+                        out += len(chunk)
+                _pwrite_all(fd, toc_bytes + encode_footer(toc_bytes, generation), data_end)
+                self.fault(f"{point}-sync")
                 os.fsync(fd)
-                self.fault("grow-rename")
+                self.fault(f"{point}-rename")
                 os.replace(tmp, self.path)
                 _fsync_dir(self.path)
             except OSError as exc:
-                raise StorageIOError(f"growing the WAL failed: {exc.strerror or exc}") from None
-        except Exception:  # a process that dies leaves the temporary image; recovery removes it
+                raise StorageIOError(f"rewriting the file failed: {exc.strerror or exc}") from None
+        except BaseException:  # a process that dies leaves the temporary image; recovery removes it
             os.close(fd)
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -305,14 +365,20 @@ class WritableFile:
         self.fd = fd
         unlock(old)
         os.close(old)
-        self.wal_size = new_wal_size
-        self.end = len(image)
+        self.wal_size = wal_size
+        self.end = data_end + len(toc_bytes) + FOOTER_SIZE
         self.generation = generation
-        self.wal_head = 0
-        self.wal_sequence = self.next_seq - 1
-        self.toc_offset = toc_offset
+        if not carry_wal:
+            self.wal_head = self.checkpoint_pos = 0  # a zeroed WAL: committed records are not copied
+        self.toc_offset = data_end
         new_toc["toc_checksum"] = toc_bytes[-32:]
         return new_toc
+
+    def dead_bytes(self, toc: dict) -> tuple[int, int]:
+        """(live, dead) bytes of the data area: referenced by ``toc``, or by nothing."""
+        lo, hi = self.data_start, self.toc_offset
+        live = sum(b - a for a, b in live_intervals(toc_references(toc), lo, hi))
+        return live, (hi - lo) - live
 
     def close(self) -> None:
         if not self.closed:

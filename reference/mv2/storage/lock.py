@@ -26,3 +26,17 @@ def unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
     except OSError:
         pass
+
+
+def is_current(fd: int, path: str | os.PathLike) -> bool:
+    """True if ``fd`` still refers to the file at ``path``.
+
+    A growth or compaction replaces the file by rename. A writer that opened the path just
+    before another writer's rename, and locked it just after that writer let go, holds the
+    lock of a file nobody will read again: it must reopen (spec 12.5, R-DUR-005)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    own = os.fstat(fd)
+    return (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino)

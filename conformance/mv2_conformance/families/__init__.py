@@ -1,0 +1,1 @@
+"""The four families of cases, one module each: valid, gold, invalid and crash."""
