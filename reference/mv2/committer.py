@@ -21,8 +21,8 @@ from typing import Callable
 import blake3
 
 from .format.revisions import Revision
-from .format.sketch import SKETCH_SMALL, sketch_entry
-from .format.segments import SKETCH_HEADER_SIZE, SKETCH_MAGIC
+from .format.segments import SKETCH_SMALL
+from .format.sketch import encode_track, sketch_entry
 from .index import lex
 from .index.time import encode_time_index
 from .index.vec import VectorStore, encode_flat
@@ -35,12 +35,6 @@ EMPTY_SHA256 = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4
 class Plan:
     blobs: list[bytes]
     build_toc: Callable[[list[int], int], dict]
-
-
-def sketch_segment(entries: list[bytes]) -> bytes:
-    import struct
-
-    return SKETCH_MAGIC + struct.pack("<HHQII", 1, SKETCH_SMALL, len(entries), 0, 0) + b"".join(entries)
 
 
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
@@ -69,7 +63,7 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
         for fs in frames:
             if fs.id not in sketch_cache:
                 sketch_cache[fs.id] = sketch_entry(texts[fs.id])
-        sketch_blob = sketch_segment([sketch_cache[fs.id] for fs in frames])
+        sketch_blob = encode_track([sketch_cache[fs.id] for fs in frames])
 
     blobs = [b for _, b in payload_blobs]
     slots: dict[str, int] = {}

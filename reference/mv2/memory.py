@@ -22,7 +22,7 @@ import numpy as np
 
 from . import committer
 from .entries import check_timestamp, frame_entry, make_put, tombstone_entry
-from .errors import NotFoundError, UsageError
+from .errors import NotFoundError, StorageIOError, UsageError
 from .format.revisions import REVISIONS
 from .format.wal import WAL_RECORD_HEADER_SIZE
 from .index.time import timeline as _timeline
@@ -72,6 +72,7 @@ class Memory:
         self._vectors = load_vectors(snap)
         self._replayer = Replayer(snap.frames, wal_offset=snap.header["wal_offset"])
         self.recovery: dict = {}
+        self.compaction_error: StorageIOError | None = None  # why the last automatic compaction did not happen
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -243,14 +244,32 @@ class Memory:
         f = self._require_writable()
         if not self._dirty:
             return
+        if not self._sketch_cache:
+            self._seed_sketches()
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
                                      text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
                                      sketch_cache=self._sketch_cache)
         result = f.commit(plan.blobs, plan.build_toc)
         live, dead = f.dead_bytes(result.toc)
+        self.compaction_error = None
         if dead and dead >= max(live, self._compact_min_dead):
-            f.rewrite(result.toc, point="compact")
+            try:
+                f.rewrite(result.toc, point="compact")
+            except StorageIOError as exc:
+                # The commit is durable; compaction only saves space. Typically the disk is
+                # too full for the image: keep the file as it is and try after the next commit.
+                self.compaction_error = exc
         self._reload()
+
+    def _seed_sketches(self) -> None:
+        """Reuse the sketch entries the file already holds (a pure function of each frame's text)
+        instead of recomputing them for every committed frame on a process's first commit."""
+        from .index.context import stored_sketches
+
+        committed = [fs for fs in self._snap.frames if not fs.pending]
+        stored = stored_sketches(self._snap)
+        if stored is not None and len(stored) == len(committed):
+            self._sketch_cache.update(zip((fs.id for fs in committed), stored))
 
     def compact(self) -> dict:
         """Commit, then rewrite the file without dead bytes (whatever their amount).

@@ -263,7 +263,7 @@ def test_compact_drops_dead_bytes_and_keeps_every_frame(path, tmp_path):
     assert _logical(path) == before  # deleted frames, statuses, payloads: all there
     a = analyze(path)
     assert a.ok and not a.warnings, (a.first_error, a.warnings)
-    assert not [r for r in a.regions if r.kind == "unreferenced"]
+    assert not [r for r in a.regions if r.kind == "gap"]
     assert before["lex"] and before["vec"]
 
 
@@ -274,8 +274,8 @@ def test_automatic_compaction_bounds_the_file(path, tmp_path):
     _sealed_often(other, compact_min_dead=1 << 40)
     assert _logical(path) == _logical(other)
     a = analyze(path)
-    live = sum(r.length for r in a.regions if r.kind not in ("unreferenced", "header", "wal", "wal-record", "footer", "toc"))
-    dead = sum(r.length for r in a.regions if r.kind == "unreferenced")
+    live = sum(r.length for r in a.regions if r.kind not in ("gap", "header", "wal", "wal-record", "footer", "toc"))
+    dead = sum(r.length for r in a.regions if r.kind == "gap")
     assert a.ok and dead <= live
     assert path.stat().st_size < other.stat().st_size / 3
 

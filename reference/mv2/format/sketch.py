@@ -62,8 +62,19 @@ def sketch_entry(text: str | None) -> bytes:
     return struct.pack("<Q", simhash) + np.packbits(filt, bitorder="little").tobytes() + struct.pack("<II", *top)
 
 
-def sketch_track(texts: list[str | None]) -> bytes:
-    """A whole ``MVSK`` segment with one entry per frame, in frame order."""
-    header = SKETCH_MAGIC + struct.pack("<HHQII", 1, SKETCH_SMALL, len(texts), 0, 0)
+def encode_track(entries: list[bytes]) -> bytes:
+    """A whole ``MVSK`` segment of small entries, entry k describing frame k."""
+    header = SKETCH_MAGIC + struct.pack("<HHQII", 1, SKETCH_SMALL, len(entries), 0, 0)
     assert len(header) == SKETCH_HEADER_SIZE
-    return header + b"".join(sketch_entry(t) for t in texts)
+    return header + b"".join(entries)
+
+
+def decode_track(data) -> list[bytes] | None:
+    """The entries of a well-formed small-entry ``MVSK`` segment, or None if it is not one."""
+    data = bytes(data)
+    if len(data) < SKETCH_HEADER_SIZE or data[:4] != SKETCH_MAGIC:
+        return None
+    size, count = struct.unpack_from("<HQ", data, 6)
+    if size != SKETCH_SMALL or len(data) != SKETCH_HEADER_SIZE + SKETCH_SMALL * count:
+        return None
+    return [data[SKETCH_HEADER_SIZE + SKETCH_SMALL * i: SKETCH_HEADER_SIZE + SKETCH_SMALL * (i + 1)] for i in range(count)]

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import blake3
 
-from ..format.sketch import sketch_entry
-from ..format.segments import SKETCH_HEADER_SIZE, SketchHeader
+from ..format.sketch import decode_track, sketch_entry
 from ..storage.view import children_of
 from . import lex
 from .lexsearch import FindContext, LexIndex, SketchFilter
@@ -40,19 +39,22 @@ def _index_files(snap) -> list[tuple[str, bytes]] | None:
     return files
 
 
-def _sketch_entries(snap, text_of) -> list[bytes] | None:
+def stored_sketches(snap) -> list[bytes] | None:
+    """The entries of the file's sketch track, if it is present, intact and well formed."""
     m = snap.toc.get("sketch_track")
-    if not m or not m["bytes_length"]:
+    if not m or not m["bytes_length"] or not snap.source.contains(m["bytes_offset"], m["bytes_length"]):
         return None
-    data = snap.source.read(m["bytes_offset"], m["bytes_length"], what="sketch track") \
-        if snap.source.contains(m["bytes_offset"], m["bytes_length"]) else b""
-    if len(data) < SKETCH_HEADER_SIZE or blake3.blake3(data).digest() != bytes(m["checksum"]):
+    data = snap.source.read(m["bytes_offset"], m["bytes_length"], what="sketch track")
+    if blake3.blake3(data).digest() != bytes(m["checksum"]):
         return None
-    h = SketchHeader.parse(data)
-    if h.entry_size != 32 or len(data) < SKETCH_HEADER_SIZE + 32 * h.entry_count:
+    return decode_track(data)
+
+
+def _sketch_entries(snap, text_of) -> list[bytes] | None:
+    entries = stored_sketches(snap)
+    if entries is None:
         return None
-    entries = [data[SKETCH_HEADER_SIZE + 32 * i: SKETCH_HEADER_SIZE + 32 * (i + 1)] for i in range(h.entry_count)]
-    for fs in snap.frames[h.entry_count:]:
+    for fs in snap.frames[len(entries):]:
         if fs.pending:
             entries.append(sketch_entry(text_of(fs)))
     return entries

@@ -304,7 +304,8 @@ class WritableFile:
         if carry_wal and self.checkpoint_pos:
             raise UsageError("the WAL does not start at offset 0: commit before rewriting")
         lo, hi = self.data_start, self.toc_offset
-        new_toc = copy.deepcopy(toc)
+        codec = self.revision.toc_codec
+        new_toc = codec.decode(codec.encode(toc))  # a private copy, several times faster than deepcopy
         refs = toc_references(new_toc)
         spans = live_intervals(refs, lo, hi)
         firsts = [a for a, _ in spans]
