@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from . import PROTOCOL_VERSION, SUITE_VERSION
 
 KNOWN_CAPABILITIES = ("verify", "dump", "write", "recover", "find", "find-vec")
+COMMANDS = ("hello", "verify", "dump", "write", "recover", "find", "stop")
 STDERR_KEEP = 200  # lines of the adapter's stderr kept to explain a crash
 
 
@@ -60,11 +61,10 @@ def parse_connector(spec: str) -> list[str]:
 class Adapter:
     """One adapter process, restarted on demand. Use as a context manager."""
 
-    def __init__(self, argv: list[str], *, timeout: float = 60.0, hello_timeout: float = 60.0, env: dict | None = None):
+    def __init__(self, argv: list[str], *, timeout: float = 60.0, hello_timeout: float = 60.0):
         self.argv = argv
         self.timeout = timeout
         self.hello_timeout = hello_timeout
-        self.env = env
         self.info: dict = {}
         self.restarts = 0
         self._proc: subprocess.Popen | None = None
@@ -79,7 +79,7 @@ class Adapter:
             # A new session gives the adapter its own process group, so that a timeout kills
             # whatever it spawned too, and nothing else.
             self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, env=self.env, start_new_session=True)
+                                          stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             raise AdapterError(f"cannot start adapter {self.argv[0]!r}: {exc}") from None
         self._lines = queue.Queue()
@@ -89,7 +89,11 @@ class Adapter:
         if not reply.ok:
             self._kill()
             raise AdapterError(f"handshake failed ({reply.kind}): {reply.message}")
-        self.info = check_hello(reply.data)
+        try:
+            self.info = check_hello(reply.data)
+        except AdapterError:
+            self._kill()
+            raise
         return self.info
 
     def close(self) -> None:
@@ -118,12 +122,14 @@ class Adapter:
         return "\n".join(list(self._stderr)[-lines:])
 
     # -- requests -------------------------------------------------------------------------------
-    def request(self, cmd: str, *, test_id: str | None = None, timeout: float | None = None, **params) -> Reply:
+    def request(self, cmd: str, *, test_id: str | None = None, **params) -> Reply:
         """Send one command; on a crash, timeout or protocol error restart the adapter."""
+        if cmd not in COMMANDS:
+            raise ValueError(f"not an HP/1 command: {cmd!r}")  # keeps the runner within the documented protocol
         if self._proc is None or self._proc.poll() is not None:
             self._restart()
         self._stderr.clear()  # what the adapter says about this request only
-        reply = self._exchange({"cmd": cmd, "id": test_id, **params}, timeout or self.timeout)
+        reply = self._exchange({"cmd": cmd, "id": test_id, **params}, self.timeout)
         if reply.kind in ("crashed", "timeout", "protocol"):
             self._restart()
         return reply
@@ -154,7 +160,10 @@ class Adapter:
             return parse_reply(line, seq)
 
     def _crashed(self, what: str) -> Reply:
-        code = self._proc.wait(timeout=5) if self._proc is not None else None
+        try:
+            code = self._proc.wait(timeout=5) if self._proc is not None else None
+        except subprocess.TimeoutExpired:
+            code = None  # it closed stdout but lives on; the restart kills it
         time.sleep(0.05)  # let the stderr pump catch the last lines
         tail = self.stderr_tail()
         return Reply("crashed", message=f"{what} (exit status {code})" + (f"; stderr: {tail}" if tail else ""))

@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, cases) -> int:
+    if not selected(cases, args.only):
+        print(f"mv2-conformance: no test matches {args.only}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
     try:
         expectations = Expectations.load(args.expect) if args.expect else None
         argv = parse_connector(args.adapter)

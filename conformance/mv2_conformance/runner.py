@@ -47,7 +47,9 @@ def run(cases: Iterable[Case], adapter: Adapter, *, only: list[str] | None = Non
     report = Report(implementation=adapter.info.get("implementation", {}), capabilities=sorted(caps),
                     expectations=expectations.source if expectations else "")
     start = time.monotonic()
-    scratch = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="mv2-conformance-"))
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="mv2-conformance-", dir=keep))  # fresh even inside a reused --keep
     restarts_before = adapter.restarts
     try:
         for n, (case, checks) in enumerate(selected(cases, only)):

@@ -50,6 +50,7 @@ class Session:
             params["path"] = str(path)
         reply = self.adapter.request(cmd, test_id=self.test_id, **params)
         if reply.kind in ("crashed", "timeout"):
+            self._clear_sidecars(path)  # what a dead adapter left must not be blamed on the next command
             return reply
         problem = self._sidecars(path) or self._changed(path, before)
         if problem:
@@ -63,6 +64,12 @@ class Session:
             return f"files appeared beside the memory file (the format is a single file): {extra}"
         return None
 
+    def _clear_sidecars(self, path: Path | None) -> None:
+        for name in os.listdir(self.work):
+            if path is None or name != path.name:
+                p = self.work / name
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+
     @staticmethod
     def _changed(path: Path | None, before: str | None) -> str | None:
         if before is None:
@@ -72,6 +79,14 @@ class Session:
         if file_sha256(path) != before:
             return "a read-only command modified the file"
         return None
+
+    def verify_ok(self, path: Path) -> Result:
+        """The Result of a ``verify`` of ``path`` that must say ok."""
+        reply = self.request("verify", path=path)
+        failure = reply_failure(reply, "verify")
+        if failure is None and reply.data.get("ok") is not True:
+            failure = Result.fail("verify did not say ok")
+        return failure or Result.ok()
 
     def read_dump(self, path: Path) -> tuple[dict | None, Result | None]:
         """Ask for the canonical dump of ``path``; return (dump, None) or (None, failure)."""

@@ -72,7 +72,7 @@ class Memory:
         self._vectors = load_vectors(snap)
         self._replayer = Replayer(snap.frames, wal_offset=snap.header["wal_offset"])
         self.recovery: dict = {}
-        self.compaction_error: StorageIOError | None = None  # why the last automatic compaction did not happen
+        self.compaction_error: StorageIOError | None = None  # why the last commit could not compact
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -244,21 +244,17 @@ class Memory:
         f = self._require_writable()
         if not self._dirty:
             return
+        self._seal_with(compact_min_dead=self._compact_min_dead)
+
+    def _seal_with(self, *, compact_min_dead: int) -> None:
+        f = self._file
         if not self._sketch_cache:
             self._seed_sketches()
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
                                      text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
                                      sketch_cache=self._sketch_cache)
-        result = f.commit(plan.blobs, plan.build_toc)
-        live, dead = f.dead_bytes(result.toc)
-        self.compaction_error = None
-        if dead and dead >= max(live, self._compact_min_dead):
-            try:
-                f.rewrite(result.toc, point="compact")
-            except StorageIOError as exc:
-                # The commit is durable; compaction only saves space. Typically the disk is
-                # too full for the image: keep the file as it is and try after the next commit.
-                self.compaction_error = exc
+        f.commit(plan.blobs, plan.build_toc, compact_min_dead=compact_min_dead)
+        self.compaction_error = f.compaction_error
         self._reload()
 
     def _seed_sketches(self) -> None:
@@ -277,8 +273,9 @@ class Memory:
         Returns ``{"before": size, "after": size}`` in bytes. Frames, deleted and superseded
         ones included, are all kept: only superseded copies of indexes and TOCs go."""
         f = self._require_writable()
-        self.seal()
         before = os.path.getsize(self.path)
+        if self._dirty:
+            self._seal_with(compact_min_dead=0)
         if f.dead_bytes(self._snap.toc)[1]:
             f.rewrite(self._snap.toc, point="compact")
             self._reload()

@@ -1,9 +1,11 @@
 """``valid/*``: write a file from an operation script, then read it back.
 
 ``dump`` (required): the implementation's canonical dump of the file it wrote equals the
-expected dump. ``sha256`` (required, named separately): the file is byte-identical to the
-reference writer's; a writer that does not aim at byte-exact reproduction lists
-``valid/*:sha256`` in its expectations file.
+expected dump. ``verify`` (required): its own verify accepts that file, so that a writer
+that does not reproduce the reference bytes still has its checksums and structure checked.
+``sha256`` (required, named separately): the file is byte-identical to the reference
+writer's; a writer that does not aim at byte-exact reproduction lists ``valid/*:sha256`` in
+its expectations file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..vectors import Integrity, load_json
 
 CHECKS = [
     Check("dump", frozenset({"write", "dump"}), description="the written file dumps as expected"),
+    Check("verify", frozenset({"write", "verify"}), description="the written file verifies"),
     Check("sha256", frozenset({"write"}), description="the written file is byte-identical to the reference writer's"),
 ]
 
@@ -50,6 +53,8 @@ def run(v: dict, ops_file: Path, dump_file: Path, session: Session, active: set[
         got = file_sha256(target)
         results["sha256"] = Result.ok() if got == v["sha256"] else Result.fail(
             f"SHA-256 {got[:16]}…, the reference writer's is {v['sha256'][:16]}…")
+    if "verify" in active:
+        results["verify"] = session.verify_ok(target)
     if "dump" in active:
         dump, failure = session.read_dump(target)
         if failure:

@@ -92,6 +92,7 @@ class WritableFile:
         self.next_seq = next_seq
         self.toc_offset = toc_offset
         self.checkpoint_pos = 0  # where pending records start; 0 after any commit of ours
+        self.compaction_error: StorageIOError | None = None  # why the last commit could not compact
         self.fault = fault or (lambda point: None)
         self.closed = False
 
@@ -147,14 +148,33 @@ class WritableFile:
         return seqs
 
     # -- commit --------------------------------------------------------------------------------
-    def commit(self, blobs: list[bytes], build_toc: Callable[[list[int], int], dict]) -> CommitResult:
-        """Append ``blobs`` and a TOC that ``build_toc(offsets, data_start)`` describes; install it."""
+    def commit(self, blobs: list[bytes], build_toc: Callable[[list[int], int], dict], *,
+               compact_min_dead: int | None = None) -> CommitResult:
+        """Commit ``blobs`` and a TOC that ``build_toc(offsets, data_start)`` describes.
+
+        The blobs' offsets are those of an append after the current end of the file. If
+        ``compact_min_dead`` is given and the commit would leave at least that many dead bytes,
+        and at least as many as live ones, the commit is written as a compacted image instead
+        (spec 12.6): the same TOC with every offset moved to where its bytes land.
+        """
         pos = self.end
         offsets = []
         for b in blobs:
             offsets.append(pos)
             pos += len(b)
         toc = build_toc(offsets, self.data_start)
+        self.compaction_error = None
+        if compact_min_dead is not None:
+            live, dead = self._live_dead(toc, pos)
+            if dead and dead >= max(live, compact_min_dead):
+                try:
+                    new_toc = self._install_image(toc, extra=b"".join(blobs), extra_at=self.end,
+                                                  wal_size=self.wal_size, carry_wal=False, point="compact")
+                    return CommitResult(self.toc_offset, new_toc, [], self.generation)
+                except StorageIOError as exc:
+                    # The image needs room for all live bytes; an append needs only the new
+                    # ones. The old file is intact, so commit the ordinary way instead.
+                    self.compaction_error = exc
         toc_bytes = encode_toc_with_checksum(toc, self.revision.name)
         generation = self.generation + 1
         image = b"".join(blobs) + toc_bytes + encode_footer(toc_bytes, generation)
@@ -280,22 +300,14 @@ class WritableFile:
             toc_bytes = snap.source.read(snap.commit.toc_offset, snap.commit.toc_len, what="TOC")
             self._reset_wal_and_header(snap.commit.toc_offset, toc_bytes)
 
-    # -- rewrite: grow the WAL, drop dead bytes ------------------------------------------------
+    # -- images: grow the WAL, drop dead bytes ------------------------------------------------
     def rewrite(self, toc: dict, *, wal_size: int | None = None, carry_wal: bool = False,
                 point: str = "grow") -> dict:
-        """Replace the file by a fresh image; return the TOC it holds (offsets remapped).
+        """Replace the file by an image of its current commit; return the TOC it holds.
 
-        The image is: a header, a WAL region of ``wal_size`` bytes, the *live* bytes of the data
-        area (every range the TOC references, in offset order, packed), the TOC and a footer
-        with the next generation. Bytes no reference reaches (indexes and TOCs of earlier
-        commits) are left behind. With ``carry_wal`` the pending WAL records are copied to the
-        same positions of the new WAL, so nothing needs committing first; this requires a log
-        that starts at offset 0 (true after any commit of ours).
-
-        Crash safety: the image is written to ``<path>.mv2-grow``, synced, and renamed over the
-        file, then the directory is synced. Until the rename the old file is intact; after it,
-        the new one is complete. Recovery deletes a leftover temporary image (spec 12.5).
-        """
+        With a larger ``wal_size`` this grows the WAL; with ``carry_wal`` the pending WAL
+        records are copied to the same positions of the new WAL, so nothing needs committing
+        first. This requires a log that starts at offset 0 (true after any commit of ours)."""
         wal_size = wal_size or self.wal_size
         if wal_size < self.wal_size:
             raise UsageError("the WAL can only grow")
@@ -303,7 +315,33 @@ class WritableFile:
             raise UsageError("pending WAL records would be lost: commit first or carry them")
         if carry_wal and self.checkpoint_pos:
             raise UsageError("the WAL does not start at offset 0: commit before rewriting")
-        lo, hi = self.data_start, self.toc_offset
+        return self._install_image(toc, extra=b"", extra_at=self.toc_offset, wal_size=wal_size,
+                                   carry_wal=carry_wal, point=point)
+
+    def _live_dead(self, toc: dict, hi: int) -> tuple[int, int]:
+        lo = self.data_start
+        live = sum(b - a for a, b in live_intervals(toc_references(toc), lo, hi))
+        return live, (hi - lo) - live
+
+    def dead_bytes(self, toc: dict) -> tuple[int, int]:
+        """(live, dead) bytes of the data area: referenced by ``toc`` (the current commit's), or by nothing."""
+        return self._live_dead(toc, self.toc_offset)
+
+    def _install_image(self, toc: dict, *, extra: bytes, extra_at: int, wal_size: int, carry_wal: bool,
+                       point: str) -> dict:
+        """Write the image of ``toc`` to a temporary file and rename it over the file (spec 12.2).
+
+        The image is: a header, a WAL region of ``wal_size`` bytes, the *live* bytes of the data
+        area (every range ``toc`` references, in offset order, packed), the TOC with its offsets
+        moved accordingly, and a footer with the next generation. ``toc`` may reference bytes
+        not yet in the file: ``extra``, as if it had been appended at ``extra_at`` (a commit).
+        Without ``carry_wal`` the WAL region is zeroed and the TOC must reflect every record.
+
+        Crash safety: the image is written to ``<path>.mv2-grow``, synced, and renamed over the
+        file, then the directory is synced. Until the rename the old file is intact; after it,
+        the new one is complete. Recovery deletes a leftover temporary image.
+        """
+        lo, hi = self.data_start, extra_at + len(extra)
         codec = self.revision.toc_codec
         new_toc = codec.decode(codec.encode(toc))  # a private copy, several times faster than deepcopy
         refs = toc_references(new_toc)
@@ -328,8 +366,9 @@ class WritableFile:
             r.holder[r.off_key] = remap(r.offset)
         toc_bytes = encode_toc_with_checksum(new_toc, self.revision.name)
         generation = self.generation + 1
+        sequence = self.wal_sequence if carry_wal else self.next_seq - 1
         header = encode_header(toc_offset=data_end, toc_bytes=toc_bytes, wal_size=wal_size,
-                               wal_checkpoint_pos=0, wal_sequence=self.wal_sequence)
+                               wal_checkpoint_pos=0, wal_sequence=sequence)
         tmp = self.path + GROW_SUFFIX
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -341,11 +380,14 @@ class WritableFile:
                     wal[: self.wal_head] = os.pread(self.fd, self.wal_head, WAL_OFFSET)
                 _pwrite_all(fd, header + bytes(wal), 0)
                 out = WAL_OFFSET + wal_size
-                for a, b in spans:  # copied in bounded chunks: the data area may be large
+                for a, b in spans:
                     while a < b:
-                        chunk = os.pread(self.fd, min(b - a, COPY_CHUNK), a)
-                        if not chunk:
-                            raise OSError(5, "the file ended inside a referenced range")
+                        if a >= extra_at:  # bytes of this commit, not yet in the file
+                            chunk = extra[a - extra_at: b - extra_at]
+                        else:  # copied in bounded chunks: the data area may be large
+                            chunk = os.pread(self.fd, min(min(b, extra_at) - a, COPY_CHUNK), a)
+                            if not chunk:
+                                raise OSError(5, "the file ended inside a referenced range")
                         _pwrite_all(fd, chunk, out)
                         a += len(chunk)
                         out += len(chunk)
@@ -370,16 +412,11 @@ class WritableFile:
         self.end = data_end + len(toc_bytes) + FOOTER_SIZE
         self.generation = generation
         if not carry_wal:
-            self.wal_head = self.checkpoint_pos = 0  # a zeroed WAL: committed records are not copied
+            self.wal_head = self.checkpoint_pos = 0  # a zeroed WAL: every record is in the TOC
+            self.wal_sequence = sequence
         self.toc_offset = data_end
         new_toc["toc_checksum"] = toc_bytes[-32:]
         return new_toc
-
-    def dead_bytes(self, toc: dict) -> tuple[int, int]:
-        """(live, dead) bytes of the data area: referenced by ``toc``, or by nothing."""
-        lo, hi = self.data_start, self.toc_offset
-        live = sum(b - a for a, b in live_intervals(toc_references(toc), lo, hi))
-        return live, (hi - lo) - live
 
     def close(self) -> None:
         if not self.closed:
