@@ -112,7 +112,8 @@ def run(write: bool) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         for name, sc in scenarios().items():
             text, digest, dump = produce(name, sc, Path(tmp))
-            entry = {"name": name, "description": sc["desc"], "ops": f"{name}.ops.jsonl", "wal_size": sc["wal_size"],
+            entry = {"name": name, "description": sc["desc"], "ops": f"{name}.ops.jsonl",
+                     "ops_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "wal_size": sc["wal_size"],
                      "sha256": digest, "dump": f"{name}.dump.json",
                      "dump_sha256": hashlib.sha256(dump.encode()).hexdigest(), "requirements": sc.get("reqs", [])}
             manifest["vectors"].append(entry)
