@@ -32,7 +32,9 @@ def cases(root: Path, integrity: Integrity) -> list[Case]:
     for v in manifest["vectors"]:
         dump_file = integrity.check(folder / v["dump"], v["dump_sha256"])
         ops_file = folder / v["ops"]
-        if not ops_file.is_file():
+        if "ops_sha256" in v:
+            ops_file = integrity.check(ops_file, v["ops_sha256"])
+        elif not ops_file.is_file():
             integrity.problems.append(f"missing: {ops_file}")
         out.append(Case(id=f"valid/{v['name']}", family="valid", checks=CHECKS,
                         run=functools.partial(run, v, ops_file, dump_file), files=[ops_file, dump_file]))
