@@ -71,7 +71,7 @@ class LexIndex:
                              .filter(tantivy.Filter.stemmer("english")).build())
             self.index.reload()
             self.searcher = self.index.searcher()
-            self._frame_ids = self._doc_frame_ids()
+            self._frame_ids: dict[tuple[int, int], int] = {}
         except BaseException:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
@@ -126,22 +126,14 @@ class LexIndex:
         target = {"uri": "uri", "track": "track", "tag": "tags", "label": "labels"}[f.name]
         return self._term(target, f.value)
 
-    def _doc_frame_ids(self) -> dict[int, np.ndarray]:
-        """frame_id of every document, by segment: read once, so that hits need no stored-doc read."""
-        out: dict[int, list] = {}
-        res = self.searcher.search(tantivy.Query.all_query(), limit=max(self.searcher.num_docs, 1))
-        for _, addr in res.hits:
-            out.setdefault(addr.segment_ord, {})[addr.doc] = int(self.searcher.doc(addr).get_first("frame_id"))
-        tables = {}
-        for seg, docs in out.items():
-            t = np.full(max(docs) + 1, -1, dtype=np.int64)
-            for d, fid in docs.items():
-                t[d] = fid
-            tables[seg] = t
-        return tables
-
     def _frame_id(self, addr) -> int:
-        return int(self._frame_ids[addr.segment_ord][addr.doc])
+        """The frame_id stored with a hit's document, read once per document and remembered:
+        a first search reads only its own hits, later ones mostly nothing."""
+        key = (addr.segment_ord, addr.doc)
+        fid = self._frame_ids.get(key)
+        if fid is None:
+            fid = self._frame_ids[key] = int(self.searcher.doc(addr).get_first("frame_id"))
+        return fid
 
     def search_documents(self, parsed: ParsedQuery, frame_filter: list[int] | None, limit: int) -> list[tuple[int, float]]:
         """The top ``limit`` documents as (frame_id, score), as memvid's Tantivy query returns them.
