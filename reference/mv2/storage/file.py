@@ -342,8 +342,7 @@ class WritableFile:
         the new one is complete. Recovery deletes a leftover temporary image.
         """
         lo, hi = self.data_start, extra_at + len(extra)
-        codec = self.revision.toc_codec
-        new_toc = codec.decode(codec.encode(toc))  # a private copy, several times faster than deepcopy
+        new_toc = _copy_for_remap(toc)
         refs = toc_references(new_toc)
         spans = live_intervals(refs, lo, hi)
         firsts = [a for a, _ in spans]
@@ -425,10 +424,21 @@ class WritableFile:
             self.closed = True
 
 
+def _copy_for_remap(toc: dict) -> dict:
+    """A copy of ``toc`` whose offset-holding dicts are private: frames are copied one level
+    deep (their only offset is a top-level field), the rest, which is small, fully."""
+    t = dict(toc)
+    t["frames"] = [dict(f) for f in toc["frames"]]
+    for key, value in toc.items():
+        if key != "frames" and isinstance(value, (dict, list)):
+            t[key] = copy.deepcopy(value)
+    return t
+
+
 def shift_offsets(toc: dict, data_start: int, delta: int) -> dict:
     """A copy of ``toc`` with every absolute offset at or after ``data_start`` moved by ``delta``
     (what growing the WAL requires; spec 4.4). Mirrors and placeholders move too."""
-    t = copy.deepcopy(toc)
+    t = _copy_for_remap(toc)
     for r in toc_references(t):
         if r.offset >= data_start:
             r.holder[r.off_key] += delta
