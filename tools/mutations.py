@@ -71,6 +71,22 @@ def _swap_metadata(data):
     return _with_toc(data, toc[:a] + toc[b:end] + toc[a:b] + toc[end:])
 
 
+def _catalog_lex(data):
+    return C.parts(data)[0]["segment_catalog"]["lex_segments"][0]["common"]
+
+
+def _undecodable_catalog_lex(data):
+    """A catalog lexical segment whose document count is absurd, its checksum made to match."""
+    import blake3
+
+    c = _catalog_lex(data)
+    off, n = c["bytes_offset"], c["bytes_length"]
+    body = struct.pack("<Q", 1 << 60) + data[off + 8:off + n]
+    data = C.set_bytes(data, off, body)
+    return C.rewrite_toc(data, lambda t: t["segment_catalog"]["lex_segments"][0]["common"].__setitem__(
+        "checksum", blake3.blake3(body).digest()))
+
+
 def _corrupt_newer_commit(data):
     off = struct.unpack_from("<Q", data, 8)[0]
     newer = bytearray(data[off:])
@@ -253,6 +269,8 @@ CASES: list[Case] = [
     Case("vec.decode.001", "vectors8-160", "a catalog vec segment's vector_count off by one", "MV2-E-SEG-DECODE",
          lambda d: C.rewrite_toc(d, lambda t: t["segment_catalog"]["vec_segments"][0].__setitem__(
              "vector_count", t["segment_catalog"]["vec_segments"][0]["vector_count"] + 1)), None, ["R-VEC-002"]),
+    Case("seg.decode.001", "single-160", "a catalog lexical segment claims 2^60 documents (checksum right)",
+         "MV2-E-SEG-DECODE", _undecodable_catalog_lex, lambda d: _catalog_lex(d)["bytes_offset"], ["R-SEG-003"]),
     # WAL
     Case("wal.hash.001", "single-160", "a WAL payload byte flipped", "MV2-E-WAL-HASH",
          lambda d: C.flip(d, 4096 + _first_wal(d)[0] + 48 + 10), lambda d: 4096 + _first_wal(d)[0], ["R-WAL-004"]),

@@ -122,3 +122,32 @@ def test_decompression_bomb_is_bounded():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 64 << 20
+
+
+@pytest.mark.req("R-SKT-002")
+def test_a_stale_sketch_track_is_a_warning_not_an_error(tmp_path):
+    """A well-formed sketch track with fewer entries than frames (what memvid's WAL recovery
+    leaves) verifies, with MV2-W-SKETCH-STALE: memvid's pre-filter would misattribute entries."""
+    import blake3
+
+    import mv2
+
+    path = tmp_path / "m.mv2"
+    with mv2.create(path) as m:
+        for i in range(4):
+            m.put(f"document {i} about the harbor", timestamp=i)
+    data = path.read_bytes()
+    assert not analyze(Source(data)).warnings
+    toc, *_ = C.parts(data)
+    sk = toc["sketch_track"]
+    off, n = sk["bytes_offset"], sk["entry_count"]
+    assert n == 4
+    shorter = data[off:off + 8] + struct.pack("<Q", n - 1) + data[off + 16:off + 24 + 32 * (n - 1)]
+    data = C.set_bytes(data, off, shorter)
+
+    def stale(t):
+        t["sketch_track"].update(entry_count=n - 1, bytes_length=len(shorter), checksum=blake3.blake3(shorter).digest())
+    a = analyze(Source(C.rewrite_toc(data, stale)))
+    assert a.ok, a.first_error
+    assert [w.code for w in a.warnings] == ["MV2-W-SKETCH-STALE"]
+    assert a.warnings[0].offset == off

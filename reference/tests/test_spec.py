@@ -23,10 +23,18 @@ def spec_ids() -> dict[str, str]:
 
 
 def cited_ids() -> set[str]:
+    """IDs that tests cite, and those the vectors' manifests name (every vector is run by
+    the tests: test_bad_input, test_gen_vectors, the conformance suite)."""
+    import json
+
     cited = set()
     for folder in ("reference/tests", "conformance", "tools/tests"):
         for p in (ROOT / folder).rglob("*.py"):
             cited |= set(CITE.findall(p.read_text(encoding="utf-8")))
+    for manifest in (ROOT / "vectors").glob("*/manifest.json"):
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        for entry in m.get("tests", []) + m.get("vectors", []):
+            cited |= set(entry.get("requirements", []))
     return cited
 
 
