@@ -283,8 +283,8 @@ class _Verifier:
             if r.status != "bad":
                 continue
             inside = lo <= r.offset and r.end <= hi
-            overlapped = any(g.offset < r.end and r.offset < g.end for g in good)
-            if not inside:
+            overlapped = lo <= r.offset < hi and any(g.offset < r.end and r.offset < g.end for g in good)
+            if not inside and not overlapped:
                 self.fail("MV2-E-SEG-BOUNDS", r.offset,
                           f"{r.name} [{r.offset}, {r.end}) lies outside the data area [{lo}, {hi})")
             elif overlapped:
