@@ -83,8 +83,18 @@ def scenarios() -> dict[str, dict]:
         {"op": "put", "text": "small first", "timestamp": 1},
         {"op": "put", "text": words(3, 3000), "timestamp": 2, "uri": "mv2://big"},
         {"op": "put", "text": "small after", "timestamp": 3}])
-    s["wal-full"] = dict(desc="many puts one by one fill a small WAL, which commits and restarts", wal_size=4096, ops=[
-        op for i in range(40) for op in ([{"op": "put", "text": words(i, 20), "timestamp": i}] + ([{"op": "seal"}] if i % 9 == 8 else []))])
+    s["wal-full"] = dict(desc="puts and deletes fill a small WAL that may not grow: it commits and restarts", wal_size=4096,
+                         policy={"wal_grow_limit": 4096}, ops=[
+        op for i in range(40) for op in ([{"op": "put", "text": words(i, 20), "timestamp": i}]
+                                         + ([{"op": "delete", "frame_id": i - 1}] if i % 3 == 2 else []))])
+    s["wal-grow-pending"] = dict(desc="puts fill a small WAL, which doubles carrying its pending records", wal_size=4096,
+                                 reqs=["R-WAL-014"], ops=[
+        op for i in range(30) for op in ([{"op": "put", "text": words(i, 40), "timestamp": i, "uri": f"mv2://g/{i}"}]
+                                         + ([{"op": "delete", "frame_id": i - 2}] if i % 4 == 3 else []))])
+    s["compaction"] = dict(desc="a seal after every put; each commit that leaves more dead bytes than live ones "
+                                "is written compacted", wal_size=4096, policy={"compact_min_dead": 0}, reqs=["R-DUR-004"], ops=[
+        op for i in range(12) for op in ([{"op": "put", "text": words(i, 30), "timestamp": i, "uri": f"mv2://c/{i}"}]
+                                         + ([{"op": "delete", "frame_id": i - 2}] if i % 5 == 4 else []) + [{"op": "seal"}])])
     s["empty-texts"] = dict(desc="puts with empty and whitespace-only text", wal_size=65536, ops=[
         {"op": "put", "text": t, "timestamp": i} for i, t in enumerate(["", "   ", "\n\t", "x"])])
     return s
@@ -97,7 +107,7 @@ def produce(name: str, sc: dict, workdir: Path) -> tuple[str, str, str]:
 
     text = "".join(json.dumps(op, ensure_ascii=False, sort_keys=True) + "\n" for op in sc["ops"])
     path = workdir / f"{name}.mv2"
-    mem = mv2.create(path, wal_size=sc["wal_size"])
+    mem = mv2.create(path, wal_size=sc["wal_size"], **sc.get("policy", {}))
     with mem:
         script.apply(mem, script.parse(text))
     with mv2.open(path) as r:
@@ -114,6 +124,7 @@ def run(write: bool) -> list[str]:
             text, digest, dump = produce(name, sc, Path(tmp))
             entry = {"name": name, "description": sc["desc"], "ops": f"{name}.ops.jsonl",
                      "ops_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "wal_size": sc["wal_size"],
+                     "policy": sc.get("policy", {}),
                      "sha256": digest, "dump": f"{name}.dump.json",
                      "dump_sha256": hashlib.sha256(dump.encode()).hexdigest(), "requirements": sc.get("reqs", [])}
             manifest["vectors"].append(entry)

@@ -153,18 +153,25 @@ def precheck_values(ops: list[Op]) -> None:
             raise _err(o.line, exc.message) from None
 
 
-def run_file(script: str | Path, target: str | Path, *, wal_size: int | None = None) -> list[int]:
-    """``mv2 apply``: apply a script to ``target``, creating it if it does not exist."""
+def run_file(script: str | Path, target: str | Path, *, wal_size: int | None = None, policy: dict | None = None) -> list[int]:
+    """``mv2 apply``: apply a script to ``target``, creating it if it does not exist.
+
+    ``policy`` holds writer parameters that change bytes (``wal_grow_limit``,
+    ``compact_min_dead``; spec 4.4 and 12.6)."""
     import os
 
     from .memory import DEFAULT_WAL_SIZE, create, open as open_memory
 
     ops = parse(Path(script).read_text(encoding="utf-8"))
     precheck_values(ops)
+    policy = dict(policy or {})
+    unknown = set(policy) - {"wal_grow_limit", "compact_min_dead"}
+    if unknown:
+        raise UsageError(f"unknown writer policy parameters: {sorted(unknown)}")
     if os.path.exists(target):
-        mem = open_memory(target, "a")
+        mem = open_memory(target, "a", **policy)
     else:
         check(ops, [])
-        mem = create(target, wal_size=wal_size or DEFAULT_WAL_SIZE)
+        mem = create(target, wal_size=wal_size or DEFAULT_WAL_SIZE, **policy)
     with mem:
         return apply(mem, ops)

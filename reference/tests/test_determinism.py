@@ -35,9 +35,9 @@ def write_script(path) -> None:
     path.write_text("\n".join(json.dumps(o, ensure_ascii=False) for o in SCRIPT) + "\n", encoding="utf-8")
 
 
-def run_apply(script_path, out, env_extra: dict, cwd) -> str:
+def run_apply(script_path, out, env_extra: dict, cwd, options=()) -> str:
     env = dict(os.environ, **env_extra)
-    res = subprocess.run([sys.executable, "-m", "mv2.cli.main", "apply", str(script_path), str(out), "--json"],
+    res = subprocess.run([sys.executable, "-m", "mv2.cli.main", "apply", str(script_path), str(out), "--json", *options],
                          env=env, cwd=cwd, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout)["sha256"]
@@ -59,6 +59,26 @@ def test_same_script_same_bytes_in_different_environments(tmp_path):
     with mem:
         script.apply(mem, script.parse(ops.read_text(encoding="utf-8")))
     assert hashlib.sha256((tmp_path / "c.mv2").read_bytes()).hexdigest() == h1
+
+
+@pytest.mark.req("R-DET-001", "R-WAL-014", "R-DUR-004")
+@pytest.mark.parametrize("name", ["wal-full", "wal-grow-pending", "compaction"])
+def test_growth_and_compaction_are_deterministic(tmp_path, name):
+    """The golden vectors that grow the WAL, commit when it is full and compact, written by the
+    command line in two unlike environments, give the manifest's SHA-256 both times."""
+    from conftest import ROOT
+
+    v = next(v for v in json.loads((ROOT / "vectors" / "valid" / "manifest.json").read_text())["vectors"]
+             if v["name"] == name)
+    options = ["--wal-size", str(v["wal_size"])]
+    for key, value in v["policy"].items():
+        options += [f"--{key.replace('_', '-')}", str(value)]
+    ops = ROOT / "vectors" / "valid" / v["ops"]
+    (tmp_path / "a").mkdir()
+    h1 = run_apply(ops, tmp_path / "a" / "m.mv2", {"PYTHONHASHSEED": "3", "TZ": "UTC", "LC_ALL": "C"}, tmp_path / "a", options)
+    h2 = run_apply(ops, tmp_path / "b.mv2", {"PYTHONHASHSEED": "4242", "TZ": "Asia/Kathmandu", "LANG": "tr_TR.UTF-8"}, "/",
+                   options)
+    assert h1 == h2 == v["sha256"]
 
 
 @pytest.mark.req("R-DET-002")

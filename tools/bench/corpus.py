@@ -1,4 +1,4 @@
-"""A deterministic benchmark corpus of real English text: the docstrings of the Python standard library.
+"""A deterministic benchmark corpus of real English text: docstring paragraphs of the Python standard library.
 
     from corpus import load, queries, embed_docs, embed_queries, corpus_sha256
     docs = load(1000)              # [{"uri", "title", "text", "timestamp"}, ...]
@@ -8,33 +8,40 @@
 
 What it contains
 ----------------
-The docstrings of modules, classes, functions, methods and properties of the standard library
-of the *running interpreter*, walked in a fixed order:
+One document per *paragraph* of a docstring in the standard-library source tree of the *running
+interpreter* (``sysconfig.get_paths()["stdlib"]``). Nothing is imported: every file is parsed with
+:mod:`ast`, so the walk has no side effects and does not depend on which modules import on this
+machine. Whole docstrings alone are too few (about 8,900 distinct ones of 40 characters or more,
+tests included); their paragraphs give about 14,000 documents.
 
-* top-level modules from ``sys.stdlib_module_names``, public ones (no leading ``_``) first, then
-  private ones, each group sorted; the submodules of a package (``pkgutil.iter_modules``) come
-  right after it, sorted, recursively;
-* skipped: modules with import side effects or GUI/test modules (``antigravity``, ``this``,
-  ``tkinter``, ``turtle``, ``turtledemo``, ``idlelib``, ``test`` and every ``test``/``tests``/
-  ``idle_test`` subpackage, ``__main__`` submodules, ``__hello__``/``__phello__``), ``distutils``
-  (``setuptools`` may replace it with its own copy, so its text depends on the environment),
-  ``lib2to3`` (importing its grammar may write a pickle cache next to the standard library),
-  and any module that fails to import;
-* inside a module: the module docstring, then its public attributes in ``sorted(dir(module))``
-  order that are classes or routines, each followed (for classes) by the public members of the
-  class's own ``__dict__`` in sorted order (routines, properties, class/static methods, nested
-  classes one level deep). An object is attributed to the module in its ``__module__`` when that
-  is a module this walk visits, so re-exports are not counted twice;
-* each docstring is cleaned with ``inspect.cleandoc``; docstrings shorter than 40 characters are
-  dropped, and so is any docstring whose cleaned text was seen before (first occurrence wins).
+* Files: every ``*.py`` file under the stdlib directory, tests and GUI/IDLE code included, except
+  the top-level ``site-packages``/``dist-packages`` directories (third-party code) and
+  ``__pycache__``; read in sorted order of their ``/``-separated path relative to that directory
+  (code-point order). A file that this interpreter cannot parse (test data written in Python 2 or
+  deliberately broken) is skipped.
+* Within a file, source order: the module docstring, then the docstring of every ``class``,
+  ``def`` and ``async def`` in a depth-first walk of the statement bodies (so nested classes and
+  functions, and definitions under ``if``/``try``/``with``/``for``/``while``/``match``, come
+  where they are written).
+* A docstring (``ast.get_docstring``, which applies ``inspect.cleandoc``) is split into
+  paragraphs at blank lines; a paragraph's whitespace is normalised (``" ".join(p.split())``).
+  Dropped: paragraphs shorter than 40 characters, paragraphs starting with ``>>>`` (doctest
+  code, not prose), and any paragraph whose normalised text was seen before (first occurrence
+  wins). What remains is mostly English prose, with some inline code and option listings.
 
-Document ``i`` (0-based) is ``{"uri": "py://<qualified.name>", "title": "<qualified.name>",
-"text": <docstring>, "timestamp": 1700000000 + 60*i}``.
+Document ``i`` (0-based) is ``{"uri": "py://<module>:<qualname>#p<k>", "title": "<module>.<qualname>",
+"text": <paragraph>, "timestamp": 1700000000 + 60*i}``: ``<module>`` is the dotted path of the file
+(``json/decoder.py`` -> ``json.decoder``, ``json/__init__.py`` -> ``json``), ``<qualname>`` follows
+Python's ``__qualname__`` (``Class.method``, ``func.<locals>.inner``) and is absent, with its colon,
+for a module docstring; ``k`` is the 1-based position of the paragraph in its docstring (counting
+dropped paragraphs too). When a module defines the same qualified name more than once (e.g. under
+``if``/``else``), the second definition's qualname gets ``~2``, the third ``~3``, and so on, so
+URIs are unique.
 
-The extraction runs in a fresh interpreter (``sys.executable -I -S``: isolated, no ``site``)
-so that nothing imported by the benchmark or installed in site-packages can change the walk.
-The result is byte-for-byte identical across runs of the same Python build; :func:`corpus_sha256`
-is the SHA-256 of its canonical JSON (sorted keys, no spaces, UTF-8).
+The extraction runs in a fresh interpreter (``sys.executable -I -S``: isolated, no ``site``) so that
+nothing imported by the benchmark or set in the environment can change the walk. The result is
+byte-for-byte identical across runs of the same Python build; :func:`corpus_sha256` is the SHA-256
+of its canonical JSON (sorted keys, no spaces, UTF-8).
 
 The synthetic embeddings
 ------------------------
@@ -65,119 +72,112 @@ BASE_TIMESTAMP = 1700000000
 DIM = 384
 N_QUERIES = 200
 
-SKIP_TOP = {"antigravity", "this", "tkinter", "turtle", "turtledemo", "idlelib", "test", "distutils",
-            "__hello__", "__phello__", "__main__", "_tkinter", "lib2to3"}
-SKIP_PARTS = {"test", "tests", "idle_test", "__main__"}
+SKIP_TOP_DIRS = {"site-packages", "dist-packages"}
 
 
 # -------------------------------------------------------------------------------------------------
 # Extraction (runs in a fresh, isolated interpreter)
 # -------------------------------------------------------------------------------------------------
+def _source_files(root: str) -> list[tuple[str, str]]:
+    """``(relative posix path, absolute path)`` of every ``.py`` file under ``root``, sorted by the former."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        dirnames[:] = [d for d in dirnames if d != "__pycache__" and not (rel_dir == "." and d in SKIP_TOP_DIRS)]
+        for f in filenames:
+            if f.endswith(".py"):
+                rel = f if rel_dir == "." else f"{rel_dir}/{f}"
+                out.append((rel.replace(os.sep, "/"), os.path.join(dirpath, f)))
+    out.sort()
+    return out
+
+
+def _module_name(rel: str) -> str:
+    parts = rel[:-3].split("/")
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()
+    return ".".join(parts)
+
+
+def _paragraphs(doc: str) -> list[str]:
+    """The blank-line-separated paragraphs of a cleaned docstring, whitespace-normalised."""
+    paras, cur = [], []
+    for line in doc.split("\n"):
+        if line.strip():
+            cur.append(line)
+        elif cur:
+            paras.append(" ".join(" ".join(cur).split()))
+            cur = []
+    if cur:
+        paras.append(" ".join(" ".join(cur).split()))
+    return paras
+
+
 def _extract() -> list[dict]:
-    import importlib
-    import inspect
-    import io
-    import contextlib
-    import pkgutil
-    import types
+    import ast
+    import sysconfig
     import warnings
 
-    warnings.simplefilter("ignore")
+    warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes in old test files
+    root = sysconfig.get_paths()["stdlib"]
+    defs = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    bodies = ("body", "handlers", "orelse", "finalbody", "cases")  # source order of each statement kind
 
-    def skipped(name: str) -> bool:
-        parts = name.split(".")
-        if parts[0] in SKIP_TOP or parts[0].startswith("_test") or parts[0].startswith("xx"):
-            return True
-        return any(p in SKIP_PARTS or p.startswith("test_") for p in parts[1:])
-
-    def try_import(name: str):
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                return importlib.import_module(name)
-        except BaseException:  # noqa: BLE001 - SystemExit, ImportError, OSError...: skip the module
-            return None
-
-    top = sorted(sys.stdlib_module_names)
-    order = [n for n in top if not n.startswith("_")] + [n for n in top if n.startswith("_")]
-
-    modules: list[tuple[str, types.ModuleType]] = []
-
-    def walk(name: str) -> None:
-        if skipped(name):
-            return
-        mod = try_import(name)
-        if mod is None:
-            return
-        modules.append((name, mod))
-        path = getattr(mod, "__path__", None)
-        if path:
-            subs = sorted({m.name for m in pkgutil.iter_modules(list(path))})
-            for sub in subs:
-                walk(f"{name}.{sub}")
-
-    for n in order:
-        walk(n)
-    visited = {n for n, _ in modules}
-
-    docs: list[tuple[str, str]] = []
+    docs: list[tuple[str, str, str]] = []  # (uri, title, text)
     seen_text: set[str] = set()
+    seen_uri: set[str] = set()
+    occurrences: dict[tuple[str, str], int] = {}  # (module, qualname) -> definitions seen so far
 
-    def add(qualname: str, obj) -> None:
-        doc = getattr(obj, "__doc__", None)
-        if not isinstance(doc, str):
-            return
-        text = inspect.cleandoc(doc)
-        if len(text) < MIN_CHARS or text in seen_text:
-            return
+    for rel, path in _source_files(root):
+        with open(path, "rb") as fh:
+            source = fh.read()
         try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return
-        seen_text.add(text)
-        docs.append((qualname, text))
+            tree = ast.parse(source, filename=rel)
+        except (SyntaxError, ValueError):  # Python 2 test data, deliberately broken files, NUL bytes
+            continue
+        module = _module_name(rel)
 
-    def is_member(v) -> bool:
-        return inspect.isroutine(v) or isinstance(v, (property, classmethod, staticmethod)) or inspect.isclass(v) \
-            or inspect.isdatadescriptor(v)
+        def add(node, qualname: str) -> None:
+            doc = ast.get_docstring(node, clean=True)
+            if not doc:
+                return
+            for k, text in enumerate(_paragraphs(doc), 1):
+                if len(text) < MIN_CHARS or text.startswith(">>>") or text in seen_text:
+                    continue
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:  # lone surrogates from escapes in the source
+                    continue
+                uri = f"py://{module}:{qualname}#p{k}" if qualname else f"py://{module}#p{k}"
+                if uri in seen_uri:  # cannot happen by construction; refuse to produce an ambiguous corpus
+                    raise AssertionError(f"duplicate URI {uri}")
+                seen_text.add(text)
+                seen_uri.add(uri)
+                docs.append((uri, f"{module}.{qualname}" if qualname else module, text))
 
-    def add_class(qualname: str, cls, depth: int) -> None:
-        add(qualname, cls)
-        try:
-            members = sorted(vars(cls).items())
-        except TypeError:
-            return
-        for k, v in members:
-            if k.startswith("_") or not is_member(v):
-                continue
-            if inspect.isclass(v):
-                if depth < 1 and v.__qualname__.startswith(cls.__qualname__ + "."):
-                    add_class(f"{qualname}.{k}", v, depth + 1)
-                continue
-            if isinstance(v, (classmethod, staticmethod)):
-                v = v.__func__
-            add(f"{qualname}.{k}", v)
+        def visit(stmts, prefix: str) -> None:
+            """Depth-first, in source order. ``prefix`` is the qualname prefix of this scope."""
+            for node in stmts:
+                if isinstance(node, defs):
+                    qualname = prefix + node.name
+                    count = occurrences[module, qualname] = occurrences.get((module, qualname), 0) + 1
+                    if count > 1:
+                        qualname = f"{qualname}~{count}"
+                    add(node, qualname)
+                    inner = qualname + (".<locals>." if not isinstance(node, ast.ClassDef) else ".")
+                    visit(node.body, inner)
+                else:
+                    for field in bodies:
+                        sub = getattr(node, field, None)
+                        if isinstance(sub, list):
+                            visit(sub, prefix)
 
-    for name, mod in modules:
-        add(name, mod)
-        for attr in sorted(dir(mod)):
-            if attr.startswith("_"):
-                continue
-            try:
-                obj = getattr(mod, attr)
-            except Exception:  # noqa: BLE001
-                continue
-            if not (inspect.isclass(obj) or inspect.isroutine(obj)):
-                continue
-            home = getattr(obj, "__module__", None)
-            if home != name and home in visited:
-                continue  # it is documented where it lives
-            if inspect.isclass(obj):
-                add_class(f"{name}.{attr}", obj, 0)
-            else:
-                add(f"{name}.{attr}", obj)
+        count = occurrences[module, ""] = occurrences.get((module, ""), 0) + 1  # two files, one module name
+        add(tree, "" if count == 1 else f"~{count}")
+        visit(tree.body, "")
 
-    return [{"uri": f"py://{q}", "title": q, "text": t, "timestamp": BASE_TIMESTAMP + 60 * i}
-            for i, (q, t) in enumerate(docs)]
+    return [{"uri": u, "title": t, "text": x, "timestamp": BASE_TIMESTAMP + 60 * i}
+            for i, (u, t, x) in enumerate(docs)]
 
 
 # -------------------------------------------------------------------------------------------------

@@ -1,11 +1,16 @@
 """Benchmark mv2 against memvid-sdk 2.0.160 on the same corpus, in the same run.
 
-    python tools/bench/run.py --sizes 1000 all --out docs/benchmarks.md
+    python tools/bench/run.py --sizes 1000 10000 all --mv2-rev HEAD --out docs/benchmarks.md
     python tools/bench/run.py --quick                  # 200-document smoke run
 
 Every number is reported for both libraries and as a ratio mv2 ÷ memvid-sdk, with the direction
-that is better. The corpus is the standard library's docstrings (see ``corpus.py``); vectors are
-a synthetic 384-d pseudo-embedding that measures index mechanics, not semantic quality.
+that is better. The corpus is the paragraphs of the standard library's docstrings (see
+``corpus.py``); vectors are a synthetic 384-d pseudo-embedding that measures index mechanics, not
+semantic quality.
+
+A size-*n* run uses the first *n* documents of the corpus; ``all`` is the whole corpus. A requested
+size larger than the corpus is never silently shrunk: the run warns at the start and at the end,
+and the report says so at the top (``--strict-sizes`` makes it an error instead).
 
 Each (size, library) pair runs in its own worker process (``--worker``) so that neither library's
 native state, threads or caches touch the other's numbers; the parent shows a progress bar and
@@ -415,7 +420,7 @@ def worker(args) -> None:
         with mv2.open(path) as m:
             frames = m.frames()
             st = m.stats()
-            vec_ids = set(m._vectors)  # noqa: SLF001 - inspection only, outside any timing
+            vec_ids = {f["id"] for f in frames if m.vector(f["id"]) is not None}  # outside any timing
         by_id = {f["id"]: f for f in frames}
         with_vec = sorted({uri_to_doc[by_id[f]["uri"].split("#page-")[0]] for f in vec_ids
                            if by_id.get(f) and by_id[f]["uri"] and by_id[f]["uri"].split("#page-")[0] in uri_to_doc})
@@ -714,6 +719,11 @@ def markdown(report: dict) -> str:
     L.append("Ratios are **mv2 ÷ memvid-sdk**; the *better* column says which direction is better for that row "
              "(for throughput, >1 means mv2 is faster; for latency, time and size, <1 means mv2 is faster or smaller).")
     L.append("")
+    msg = size_warning(report.get("clamped") or [], c["documents"],
+                       {s["n"]: s.get("requested") or [] for s in report["sizes"]})
+    if msg:
+        L.append(f"> **Warning:** {msg[0].upper() + msg[1:]}. The size columns below are what was measured.")
+        L.append("")
     L.append("## Rerun")
     L.append("")
     L.append("```sh")
@@ -744,20 +754,31 @@ def markdown(report: dict) -> str:
     L.append("")
     L.append("## Corpus")
     L.append("")
-    L.append(f"The docstrings of the Python {c['python']} standard library (`tools/bench/corpus.py`): "
-             f"{c['documents']:,} documents, {c['characters']:,} characters, SHA-256 of the canonical JSON "
-             f"`{c['sha256']}`. Document *i* has URI `py://<qualified.name>`, that name as title, the cleaned "
-             f"docstring as text and timestamp 1700000000 + 60·*i*; a size-*n* run uses the first *n* documents.")
+    L.append(f"The paragraphs of the docstrings in the Python {c['python']} standard-library source "
+             f"(`tools/bench/corpus.py`): {c['documents']:,} documents, {c['characters']:,} characters, SHA-256 of the "
+             f"canonical JSON `{c['sha256']}`. Every `.py` file of the standard library (tests included, "
+             f"`site-packages` excluded) is parsed with `ast` — nothing is imported — in sorted path order; within a "
+             f"file, the module, class and function docstrings come in source order. Each docstring is cleaned "
+             f"(`inspect.cleandoc`) and split at blank lines; a paragraph is whitespace-normalised and kept if it "
+             f"has at least 40 characters, is not doctest code (`>>>`) and was not seen before. (Whole docstrings "
+             f"would be too few for a 10,000-document size.) The paragraphs are mostly English prose with some "
+             f"inline code" + (f"; median {c['median_chars']:,} characters, longest {c['max_chars']:,}"
+                                if c.get("median_chars") else "") + ".")
+    L.append("")
+    L.append("Document *i* has URI `py://<module>:<qualname>#p<k>` (*k*: the paragraph's position in its "
+             "docstring), the dotted qualified name as title, the paragraph as text and timestamp "
+             "1700000000 + 60·*i*. A size-*n* run uses the first *n* documents" +
+             ("; the last one of each size: " + ", ".join(f"{int(n):,} → `{u}`" for n, u in c["last_uri"].items())
+              if c.get("last_uri") else "") + ".")
     L.append("")
     L.append(f"Queries: {report['params']['queries']} per size, 1–3 distinctive words drawn (seed 0) from the "
              f"documents of that size. Vectors: **a synthetic 384-d pseudo-embedding** (each word token hashed with "
              f"BLAKE3 to seed a random unit vector; a text's vector is the L2-normalized sum). It gives the vector "
              f"indexes realistic neighborhoods, so recall and latency are meaningful, but it has **no semantic "
              f"quality** — these numbers say nothing about retrieval relevance.")
-    if report.get("clamped"):
+    if msg:
         L.append("")
-        L.append(f"Requested sizes larger than the corpus ({', '.join(map(str, report['clamped']))}) were run as the "
-                 f"whole corpus ({c['documents']:,}).")
+        L.append(f"**{msg[0].upper() + msg[1:]}.**")
     L.append("")
     L.append("## BLAKE3 on this machine")
     L.append("")
@@ -770,7 +791,8 @@ def markdown(report: dict) -> str:
     if len(sizes) > 1:
         L.append("## Summary: mv2 ÷ memvid-sdk")
         L.append("")
-        L.append("| Metric | " + " | ".join(f"{s['n']:,} docs" for s in sizes) + " | better |")
+        L.append("| Metric | " + " | ".join(f"{s['n']:,} docs" + (" (all)" if s["n"] == c["documents"] else "")
+                                           for s in sizes) + " | better |")
         L.append("|---|" + "---:|" * len(sizes) + "---|")
         for key, label, unit, scale, better, fmt in METRICS:
             if better == "info":
@@ -782,7 +804,7 @@ def markdown(report: dict) -> str:
             L.append(f"| {label} | " + " | ".join(rs) + f" | {better} |")
         L.append("")
     for s in sizes:
-        L.append(f"## {s['n']:,} documents")
+        L.append(f"## {size_heading(s, c['documents'])}")
         L.append("")
         L.extend(size_table(s, bl))
         L.append("")
@@ -858,6 +880,7 @@ def parent(args) -> None:
     all_docs = corpus.load()
     total = len(all_docs)
     sizes, clamped = [], []
+    requested: dict[int, list[str]] = {}  # size -> the --sizes entries that became it
     for s in sizes_req:
         n = total if s == "all" else int(s)
         if n > total:
@@ -865,9 +888,19 @@ def parent(args) -> None:
             n = total
         if n not in sizes:
             sizes.append(n)
+        requested.setdefault(n, []).append(s)
     corp = {"documents": total, "characters": sum(len(d["text"]) for d in all_docs), "sha256": corpus.corpus_sha256(all_docs),
-            "python": platform.python_version()}
-    console.log(f"corpus: {total} documents, sha256 {corp['sha256']}")
+            "python": platform.python_version(),
+            "median_chars": int(sorted(len(d["text"]) for d in all_docs)[total // 2]),
+            "max_chars": max(len(d["text"]) for d in all_docs),
+            "last_uri": {str(n): all_docs[n - 1]["uri"] for n in sizes}}
+    console.log(f"corpus: {total} documents, {corp['characters']:,} characters, sha256 {corp['sha256']}")
+    clamp_msg = size_warning(clamped, total, requested)
+    if clamp_msg:
+        if args.strict_sizes:
+            raise SystemExit(f"error: requested size(s) {', '.join(f'{c:,}' for c in clamped)} exceed the corpus "
+                             f"({total:,} documents)")
+        console.log(f"[bold red]WARNING: {clamp_msg}[/bold red]")
     console.log(f"BLAKE3 over {args.blake3_mib} MiB…")
     bl = blake3_throughput(args.blake3_mib)
     console.log(f"BLAKE3 single {bl['single_mb_per_s']:,.0f} MB/s, multi {bl['multi_mb_per_s']:,.0f} MB/s")
@@ -890,7 +923,7 @@ def parent(args) -> None:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
         for n in sizes:
-            sr = {"n": n}
+            sr = {"n": n, "requested": requested[n]}
             params = dict(params_base, sha=corpus.corpus_sha256(all_docs[:n]))
             for lib in args.libs:
                 label = f"{n} docs · {LIB_LABEL[lib]}"
@@ -916,6 +949,8 @@ def parent(args) -> None:
     report = {"date": date.strftime("%Y-%m-%d %H:%M"), "command": cmd, "elapsed_s": elapsed, "machine": mach,
               "corpus": corp, "blake3": bl, "params": params_base, "sizes": results, "clamped": clamped,
               "load_start": load_start, "load_end": load_avg(), "json_path": json_rel}
+    report = scrub(report, {workdir: "$WORKDIR", str(ROOT): "$REPO", sys.prefix: "$PREFIX",
+                            sys.base_prefix: "$BASE_PREFIX", str(Path.home()): "~"})
 
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
@@ -925,7 +960,7 @@ def parent(args) -> None:
         console.log(f"report: {args.out}")
 
     for s in results:
-        t = Table(title=f"{s['n']:,} documents — mv2 vs {LIB_LABEL['memvid']}")
+        t = Table(title=f"{size_heading(s, corp['documents'])} — mv2 vs {LIB_LABEL['memvid']}")
         for col in ("metric", "mv2", "memvid-sdk", "mv2 ÷ memvid", "better"):
             t.add_column(col, justify="left" if col in ("metric", "better") else "right")
         for line in size_table(s, bl)[2:]:
@@ -933,8 +968,47 @@ def parent(args) -> None:
         console.print(t)
     for o in observations(results):
         console.print(o)
+    if clamp_msg:
+        console.log(f"[bold red]WARNING: {clamp_msg}[/bold red]")
     if not args.workdir and not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def size_warning(clamped: list[int], total: int, requested: dict[int, list[str]]) -> str | None:
+    """The loud message for requested sizes the corpus cannot supply (None when there are none)."""
+    if not clamped:
+        return None
+    msg = (f"the corpus has only {total:,} documents; requested size(s) {', '.join(f'{c:,}' for c in clamped)} "
+           f"were run as the whole corpus ({total:,})")
+    merged = requested.get(total, [])
+    if len(merged) > 1:
+        msg += f", so --sizes {' '.join(merged)} measured one size, not {len(merged)}"
+    return msg
+
+
+def scrub(obj, subs: dict[str, str]):
+    """``obj`` with every occurrence of the given machine paths in its strings replaced (longest first)."""
+    pairs = sorted(((k, v) for k, v in subs.items() if k and len(k) > 1), key=lambda kv: -len(kv[0]))
+    if isinstance(obj, str):
+        for k, v in pairs:
+            obj = obj.replace(k, v)
+        return obj
+    if isinstance(obj, dict):
+        return {scrub(k, subs): scrub(v, subs) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub(x, subs) for x in obj]
+    return obj
+
+
+def size_heading(s: dict, total: int) -> str:
+    req = s.get("requested") or []
+    label = f"{s['n']:,} documents"
+    if s["n"] == total:
+        label += " (the whole corpus)"
+    asked = [r for r in req if r != "all" and int(r) != s["n"]]
+    if asked:
+        label += f" — requested {', '.join(f'{int(r):,}' for r in asked)}, which the corpus cannot supply"
+    return label
 
 
 def regenerate(args) -> None:
@@ -950,6 +1024,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", nargs="+", help="document counts, or 'all' (default: 1000 10000 all)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 200 documents, 50 single puts, 3 repeats")
+    ap.add_argument("--strict-sizes", action="store_true",
+                    help="fail instead of warning when a requested size exceeds the corpus")
     ap.add_argument("--out", help="write the markdown report here (e.g. docs/benchmarks.md)")
     ap.add_argument("--json", help="raw results path (default tools/bench/results/<date>.json)")
     ap.add_argument("--queries", type=int, default=corpus.N_QUERIES)

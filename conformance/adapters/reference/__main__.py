@@ -51,7 +51,7 @@ def dump(req: dict) -> dict:
 
 def write(req: dict) -> dict:
     try:
-        script.run_file(req["ops"], req["path"], wal_size=req.get("wal_size"))
+        script.run_file(req["ops"], req["path"], wal_size=req.get("wal_size"), policy=req.get("policy"))
     except MV2Error as exc:
         return _raised(exc)
     return {"ok": True}

@@ -44,7 +44,7 @@ def cases(root: Path, integrity: Integrity) -> list[Case]:
 def run(v: dict, ops_file: Path, dump_file: Path, session: Session, active: set[str]) -> dict[str, Result]:
     ops = session.copy_in(ops_file, to="inp")
     target = session.work / f"{v['name']}.mv2"
-    reply = session.request("write", path=target, ops=str(ops), wal_size=v["wal_size"])
+    reply = session.request("write", path=target, ops=str(ops), wal_size=v["wal_size"], policy=v.get("policy", {}))
     failure = reply_failure(reply, "write")
     if failure:
         return same_for_all(active, failure)

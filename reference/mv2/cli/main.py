@@ -187,9 +187,11 @@ def apply_cmd(
     script: Path = typer.Argument(..., help="Operation script (JSON Lines)."),
     file: Path = typer.Argument(..., help="Memory file; created if it does not exist."),
     wal_size: Optional[int] = typer.Option(None, help="WAL size for a new file (bytes)."),
+    wal_grow_limit: Optional[int] = typer.Option(None, help="Largest size a full WAL grows to before the writer commits instead (spec 4.4)."),
+    compact_min_dead: Optional[int] = typer.Option(None, help="Dead bytes a commit must leave before it is written compacted (spec 12.6)."),
     json_out: bool = typer.Option(False, "--json"),
 ):
-    """Apply an operation script to FILE (created if missing). Deterministic: same script, same bytes."""
+    """Apply an operation script to FILE (created if missing). Deterministic: same script and parameters, same bytes."""
     import hashlib
 
     from ..script import run_file
@@ -198,7 +200,8 @@ def apply_cmd(
         err.print(f"mv2: no such script: {script}")
         raise typer.Exit(EXIT_CANNOT_RUN)
     try:
-        ids = run_file(script, file, wal_size=wal_size)
+        policy = {k: v for k, v in (("wal_grow_limit", wal_grow_limit), ("compact_min_dead", compact_min_dead)) if v is not None}
+        ids = run_file(script, file, wal_size=wal_size, policy=policy)
     except MV2Error as exc:
         raise _fail(exc, json_out)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
