@@ -212,11 +212,17 @@ class Memory:
         payloads = [rev.wal_codec.encode(e) for e in entries]
         need = f.records_size(payloads)
         if need > f.wal_room():
+            pending = self._dirty or any(fs.pending for fs in self._snap.frames)
             carried = _grown_size(f.wal_size, f.wal_head + need)
-            if carried <= self._wal_grow_limit and f.checkpoint_pos == 0:
+            if not pending and f.wal_head and need + WAL_RECORD_HEADER_SIZE <= f.wal_size:
+                # Only committed records fill the log (memvid keeps them after its commits): a
+                # commit restarts the log at offset 0, which costs less than doubling the file's WAL.
+                self._dirty = True
+                self.seal()
+            elif carried <= self._wal_grow_limit and f.checkpoint_pos == 0:
                 self._grow(carried, carry=True)
             else:
-                if self._dirty or any(fs.pending for fs in self._snap.frames):
+                if pending:
                     self.seal()
                 if need > f.wal_room():
                     self._grow(_grown_size(f.wal_size, need), carry=False)

@@ -231,3 +231,30 @@ def test_memvid_reads_a_file_we_compacted_while_writing(tmp_path):
     got = memvid_read(path, ["harbor"], [29.0, 1.0, 0.0, 0.0])
     assert got["verify"] == "passed" and got["timeline"] == ours
     assert got["find"]["harbor"] == hits and got["sem"][0] == 29
+
+
+def test_appending_to_a_memvid_file_whose_log_is_full_of_committed_records(tmp_path):
+    """memvid keeps committed records in its WAL. When they leave no room, a commit restarts
+    the log at offset 0: the WAL keeps its size, and memvid reads the result."""
+    src = GOLD / "memvid-sdk-2.0.160" / "vectors-384d.mv2"
+    path = tmp_path / src.name
+    shutil.copy(src, path)
+    points: list[str] = []
+    with mv2.open(path, "a", fault=points.append) as m:
+        st = m.stats()
+        data_start, old_toc = 4096 + st["wal_size"], m._file.toc_offset
+        room = st["wal_size"] - m._file.wal_head
+        n = len(m.frames())
+        # The first record does not fit after memvid's committed ones, but fits in the WAL.
+        words = " ".join(f"w{(k * 104729) % 100003}" for k in range(room // 5))
+        texts = ["appended note about quasars " + words]
+        m.put(texts[0], uri="mv2://ours/0", timestamp=1800000000, embedding=[0.5] * st["dimension"])
+        assert room < m._file.wal_head < st["wal_size"]
+        assert m.stats()["wal_size"] == st["wal_size"]  # restarted, not grown
+        assert m.stats()["generation"] == st["generation"] + 1  # by one commit, which appended:
+        assert path.read_bytes()[data_start:old_toc] == src.read_bytes()[data_start:old_toc]  # memvid's bytes stay
+        assert "commit-write" in points and not any(p.startswith("grow") for p in points)  # no whole-file rewrite
+    got = memvid_read(path, ["quasars"])
+    assert got["verify"] == "passed"
+    assert got["stats"]["frame_count"] == n + len(texts)
+    assert mv2.verify(path).ok
