@@ -256,14 +256,34 @@ def worker(args) -> None:
     t0 = time.perf_counter()
     h = lib.create(path)
     base = 0
-    for (bd, _), prep in zip(batches, prepared):
-        ids = lib.put_prepared(h, prep)
-        for j, fid in enumerate(ids):
-            frame_to_doc[int(fid)] = base + j
-        base += len(bd)
-        t.advance(len(bd))
-    t1 = time.perf_counter()
-    lib.finish(h)
+    try:
+        for (bd, _), prep in zip(batches, prepared):
+            ids = lib.put_prepared(h, prep)
+            for j, fid in enumerate(ids):
+                frame_to_doc[int(fid)] = base + j
+            base += len(bd)
+            t.advance(len(bd))
+        t1 = time.perf_counter()
+        lib.finish(h)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # noqa: BLE001 - e.g. memvid-sdk's capacity limit: record how far it got, measure nothing else
+        dt = time.perf_counter() - t0
+        res["ingest_failed"] = {"after_docs": base, "of_docs": n, "seconds": dt, "docs_per_s_before": base / dt if dt else None,
+                                "file_bytes": os.path.getsize(path) if os.path.exists(path) else None,
+                                "error": f"{type(e).__name__}: {e}"}
+        res["errors"]["ingest"] = f"failed after {base:,} of {n:,} documents: {type(e).__name__}: {e}"
+        try:
+            h.close()
+        except BaseException:  # noqa: BLE001
+            pass
+        res["ingest_failed"]["peak_rss_mb"] = peak_rss_mb()  # not in the table: nothing comparable was done
+        res["load_end"] = load_avg()
+        res["corpus_sha256"] = sha
+        if os.path.exists(path):
+            os.remove(path)
+        emit(ev="result", data=res)
+        return
     t2 = time.perf_counter()
     res["ingest"] = {"seconds": t2 - t0, "put_seconds": t1 - t0, "seal_close_seconds": t2 - t1,
                      "docs_per_s": n / (t2 - t0), "batch": B, "ids_returned": len(frame_to_doc)}
@@ -614,7 +634,7 @@ def cell(v, scale, fmt, r: dict, key: str) -> str:
     if v is None:
         area = key.split(".")[0].replace("_first_query_s", "")
         err = (r.get("errors") or {}).get(area)
-        if r.get("failed"):
+        if r.get("failed") or r.get("ingest_failed"):
             return "failed"
         return "n/a" if (err is None or err.startswith("n/a")) else "error"
     return fmt.format(v * scale)
@@ -646,8 +666,18 @@ def observations(sizes: list[dict]) -> list[str]:
         for lib, r in (("mv2", a), ("memvid-sdk", b)):
             if r.get("failed"):
                 out.append(f"- {n} docs, {lib}: the worker failed (exit {r.get('returncode')}); see the JSON for its stderr.")
+            fi = r.get("ingest_failed") or {}
+            cap = re.search(r"Limit: (\d+) bytes", fi.get("error", ""))
             for area, e in sorted((r.get("errors") or {}).items()):
-                out.append(f"- {n} docs, {lib}, {area}: {e}")
+                if not (area == "ingest" and cap):  # a capacity failure gets its own explanation below
+                    out.append(f"- {n} docs, {lib}, {area}: {e}")
+            if "CapacityExceeded" in fi.get("error", "") and cap:
+                lim = int(cap.group(1))
+                out.append(f"- {n} docs: {lib} refuses to grow a file past its capacity limit ({lim:,} bytes = "
+                           f"{lim / 2**20:,.0f} MiB, the default without a capacity ticket from memvid's service, which "
+                           f"this benchmark does not use), so it cannot hold {n:,} documents with their 384-d vectors: "
+                           f"`put_many` raised `{fi['error']}` after {fi['after_docs']:,} documents. Its columns at "
+                           f"this size are empty; the mv2 columns are still measured.")
         st = b.get("stored") or {}
         if st:
             if st.get("docs_with_vector", n) < n:
@@ -800,8 +830,19 @@ def markdown(report: dict) -> str:
             rs = []
             for s in sizes:
                 r = ratio(value(s["mv2"], key, bl), value(s["memvid"], key, bl))
-                rs.append("n/a" if r is None else f"{r:,.3f}" if r < 10 else f"{r:,.1f}")
+                down = [LIB_LABEL[x].split()[0] for x in LIBS if s[x].get("failed") or s[x].get("ingest_failed")]
+                rs.append(f"{' and '.join(down)} failed" if down and r is None
+                          else "n/a" if r is None else f"{r:,.3f}" if r < 10 else f"{r:,.1f}")
             L.append(f"| {label} | " + " | ".join(rs) + f" | {better} |")
+        L.append("")
+        for s in sizes:
+            for lib in LIBS:
+                fi = s[lib].get("ingest_failed")
+                if fi:
+                    L.append(f"- At {s['n']:,} documents {LIB_LABEL[lib]} could not store them all (it stopped after "
+                             f"{fi['after_docs']:,} documents: `{fi['error'].split('.')[0]}`); see the observations.")
+                elif s[lib].get("failed"):
+                    L.append(f"- At {s['n']:,} documents the {LIB_LABEL[lib]} worker failed; see the JSON.")
         L.append("")
     for s in sizes:
         L.append(f"## {size_heading(s, c['documents'])}")
@@ -811,7 +852,13 @@ def markdown(report: dict) -> str:
         for lib in LIBS:
             r = s[lib]
             la, lb = r.get("load_start"), r.get("load_end")
-            if la:
+            if la and r.get("ingest_failed"):
+                fi = r["ingest_failed"]
+                L.append(f"- {LIB_LABEL[lib]} worker: load average {la[0]} → {lb[0] if lb else '?'}; "
+                         f"**ingest failed** after {fi['after_docs']:,} of {fi['of_docs']:,} documents "
+                         f"({_fmt_s(fi['seconds'])}, {fi['docs_per_s_before'] or 0:,.1f} docs/s until then): "
+                         f"`{fi['error']}`. Nothing else was measured for it at this size.")
+            elif la:
                 L.append(f"- {LIB_LABEL[lib]} worker: load average {la[0]} → {lb[0] if lb else '?'}; "
                          f"ingest {_fmt_s(_get(r, 'ingest.seconds'))} (seal + close {_fmt_s(_get(r, 'ingest.seal_close_seconds'))}).")
         L.append("")
@@ -931,6 +978,8 @@ def parent(args) -> None:
                 r = run_worker(lib, n, workdir, params, progress, log, label, pythonpath)
                 if r.get("failed"):
                     log(f"[red]{label}: worker failed[/red]\n{r.get('stderr_tail', '')[-1500:]}")
+                elif r.get("ingest_failed"):
+                    log(f"[bold red]{label}: ingest {r['errors']['ingest']}[/bold red]")
                 else:
                     log(f"{label}: done — ingest {r['ingest']['docs_per_s']:,.1f} docs/s; errors: {r.get('errors') or 'none'}")
                 sr[lib] = r
