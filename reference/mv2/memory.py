@@ -61,6 +61,7 @@ class Memory:
         self.path = path
         self._wal_grow_limit = wal_grow_limit
         self._compact_min_dead = compact_min_dead
+        self._wal_base = file.wal_size if file is not None else 0  # the WAL size close() returns to
         self._embedder = embedder
         self._search_cache: dict = {}
         self._snap = snap
@@ -252,14 +253,14 @@ class Memory:
             return
         self._seal_with(compact_min_dead=self._compact_min_dead)
 
-    def _seal_with(self, *, compact_min_dead: int) -> None:
+    def _seal_with(self, *, compact_min_dead: int, wal_size: int | None = None) -> None:
         f = self._file
         if not self._sketch_cache:
             self._seed_sketches()
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
                                      text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
                                      sketch_cache=self._sketch_cache)
-        f.commit(plan.blobs, plan.build_toc, compact_min_dead=compact_min_dead)
+        f.commit(plan.blobs, plan.build_toc, compact_min_dead=compact_min_dead, wal_size=wal_size)
         self.compaction_error = f.compaction_error
         self._reload()
 
@@ -507,7 +508,12 @@ class Memory:
             return
         try:
             if self._file is not None:
-                self.seal()
+                if self._file.wal_size > self._wal_base:
+                    # The WAL grew to hold this session's records; once they are committed it
+                    # is empty, so the last commit gives the extra space back (spec 4.4).
+                    self._seal_with(compact_min_dead=self._compact_min_dead, wal_size=self._wal_base)
+                else:
+                    self.seal()
         finally:
             self._closed = True
             self._drop_search_cache()

@@ -149,13 +149,14 @@ class WritableFile:
 
     # -- commit --------------------------------------------------------------------------------
     def commit(self, blobs: list[bytes], build_toc: Callable[[list[int], int], dict], *,
-               compact_min_dead: int | None = None) -> CommitResult:
+               compact_min_dead: int | None = None, wal_size: int | None = None) -> CommitResult:
         """Commit ``blobs`` and a TOC that ``build_toc(offsets, data_start)`` describes.
 
-        The blobs' offsets are those of an append after the current end of the file. If
-        ``compact_min_dead`` is given and the commit would leave at least that many dead bytes,
-        and at least as many as live ones, the commit is written as a compacted image instead
-        (spec 12.6): the same TOC with every offset moved to where its bytes land.
+        The blobs' offsets are those of an append after the current end of the file. The
+        commit is written as a compacted image instead (spec 12.6; the same TOC with every
+        offset moved to where its bytes land) if ``compact_min_dead`` is given and the commit
+        would leave at least that many dead bytes, and at least as many as live ones, or if
+        ``wal_size`` asks for a WAL region of another size (a WAL that grew, given back).
         """
         pos = self.end
         offsets = []
@@ -164,12 +165,14 @@ class WritableFile:
             pos += len(b)
         toc = build_toc(offsets, self.data_start)
         self.compaction_error = None
-        if compact_min_dead is not None:
+        resize = wal_size is not None and wal_size != self.wal_size
+        if compact_min_dead is not None or resize:
             live, dead = self._live_dead(toc, pos)
-            if dead and dead >= max(live, compact_min_dead):
+            if resize or (dead and dead >= max(live, compact_min_dead)):
                 try:
                     new_toc = self._install_image(toc, extra=b"".join(blobs), extra_at=self.end,
-                                                  wal_size=self.wal_size, carry_wal=False, point="compact")
+                                                  wal_size=wal_size or self.wal_size, carry_wal=False,
+                                                  point="compact")
                     return CommitResult(self.toc_offset, new_toc, [], self.generation)
                 except StorageIOError as exc:
                     # The image needs room for all live bytes; an append needs only the new
