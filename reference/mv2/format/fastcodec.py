@@ -21,6 +21,7 @@ from itertools import count
 from construct import Array, Bytes, Const, Construct, FormatField, Renamed, Struct
 
 from . import bincode as B
+from .gcpause import paused_gc
 
 _ids = count()
 
@@ -238,7 +239,8 @@ class FastCodec:
         """Plain value of ``data`` (which must be consumed exactly); raises Invalid otherwise."""
         buf = memoryview(data)
         try:
-            value, pos = self._dec(buf, 0, len(buf))
+            with paused_gc():
+                value, pos = self._dec(buf, 0, len(buf))
         except (Invalid, struct.error, IndexError, UnicodeDecodeError, ValueError):
             raise Invalid from None
         if pos != len(buf):

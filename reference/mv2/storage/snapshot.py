@@ -21,6 +21,7 @@ from ..format.bincode import to_plain
 from ..format.footer import FOOTER_SIZE
 from ..format.header import HEADER_SIZE, MAGIC, SPEC_MAJOR, SPEC_MINOR, VERSION, WAL_OFFSET, Header
 from ..format.payload import decode_payload, iter_canonical
+from ..format.gcpause import paused_gc
 from ..format.revisions import Revision, decode_toc
 from ..format.wal import WAL_RECORD_HEADER_SIZE
 from .locate import Commit, Location, find_last_commit, require_commit
@@ -135,6 +136,11 @@ def read_header(src: Source) -> dict:
 
 
 def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "strict", revision: str | None = None) -> Snapshot:
+    with paused_gc():  # a frame state per frame: many allocations, no cycles (format/gcpause.py)
+        return _read_snapshot(path_or_source, apply_wal=apply_wal, wal_mode=wal_mode, revision=revision)
+
+
+def _read_snapshot(path_or_source, *, apply_wal: bool, wal_mode: str, revision: str | None) -> Snapshot:
     src = path_or_source if isinstance(path_or_source, Source) else Source.open(path_or_source)
     try:
         header = read_header(src)

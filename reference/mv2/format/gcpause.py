@@ -1,0 +1,24 @@
+"""Pausing Python's cyclic garbage collector while large plain values are built.
+
+Decoding a TOC of 10 000 frames allocates a few hundred thousand dicts, lists and strings.
+None of them can form a reference cycle, yet each allocation burst triggers collections whose
+cost grows with everything already alive, so decoding time grew faster than the frame count
+(open at 14 000 frames: 0.29 s with the collector, 0.14 s without). The collector is paused
+for the duration and restored to its previous state afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+
+
+@contextlib.contextmanager
+def paused_gc():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
