@@ -22,7 +22,7 @@ import numpy as np
 
 from . import committer
 from .entries import check_timestamp, frame_entry, make_put, tombstone_entry
-from .errors import NotFoundError, StorageIOError, UsageError
+from .errors import NotFoundError, StorageIOError, UnsupportedError, UsageError
 from .format.revisions import REVISIONS
 from .format.wal import WAL_RECORD_HEADER_SIZE
 from .index.time import timeline as _timeline
@@ -465,6 +465,8 @@ class Memory:
         return None
 
     def _vec_hits(self, vector, k, statuses, since, until, *, exact: bool = False, visible: set[int] | None = None) -> list[dict]:
+        if self._vectors.unsupported:
+            raise UnsupportedError(self._vectors.unsupported)
         idx = self._vector_index(statuses)
         mask = None
         if since is not None or until is not None or visible is not None:

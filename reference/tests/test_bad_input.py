@@ -151,3 +151,34 @@ def test_a_stale_sketch_track_is_a_warning_not_an_error(tmp_path):
     assert a.ok, a.first_error
     assert [w.code for w in a.warnings] == ["MV2-W-SKETCH-STALE"]
     assert a.warnings[0].offset == off
+
+
+@pytest.mark.parametrize("mode,code", [("pq96", "MV2-E-UNSUPPORTED"), ("none", "MV2-E-SEG-DECODE")])
+def test_an_undecodable_vector_index_is_unsupported_only_if_it_says_pq96(tmp_path, mode, code):
+    """memvid's product-quantised body is not specified: a checksum-valid index that says pq96
+    and is in neither specified form is unsupported, not corrupt (spec appendix B)."""
+    import blake3
+
+    import mv2
+
+    path = tmp_path / "m.mv2"
+    with mv2.create(path) as m:
+        for i in range(3):
+            m.put(f"doc {i}", timestamp=i, embedding=[float(i), 1.0, 0.5, 0.25])
+    data = path.read_bytes()
+    toc, *_ = C.parts(data)
+    vm = toc["indexes"]["vec"]
+    body = bytes((i * 37 + 11) % 256 for i in range(vm["bytes_length"]))
+    data = C.set_bytes(data, vm["bytes_offset"], body)
+
+    def pq(t):
+        t["indexes"]["vec"].update(checksum=blake3.blake3(body).digest(), compression_mode=mode)
+    data = C.rewrite_toc(data, pq)
+    e = verdict(data)
+    assert e is not None and e.code == code and e.offset == vm["bytes_offset"]
+    if mode == "pq96":  # the file still opens and searches by text; vector search says why it cannot
+        path.write_bytes(data)
+        with mv2.open(path) as m:
+            assert m.find("doc", k=3)
+            with pytest.raises(mv2.UnsupportedError, match="pq96"):
+                m.find_vector([1.0, 1.0, 0.5, 0.25], k=1)

@@ -22,6 +22,7 @@ class VectorStore:
     """Frame id → float32 vector, kept as rows of one matrix that grows by doubling."""
 
     def __init__(self, dimension: int | None = None):
+        self.unsupported: str | None = None  # set when the file's vectors are in a form not specified
         self._rows: dict[int, int] = {}
         self._mat = np.zeros((0, dimension or 0), dtype=np.float32)
         self._n = 0
@@ -99,6 +100,10 @@ def load_vectors(snap) -> VectorStore:
             loaded = True
         except CorruptFileError:
             loaded = False
+            if m["compression_mode"] == "pq96":
+                # An intact index in memvid's product-quantised form: its body is not specified,
+                # and the catalog may not hold all its vectors. Vector search must say so.
+                store.unsupported = "the vector index is in the product-quantised (pq96) form, which is not specified"
     if not loaded:
         for x in snap.toc["segment_catalog"]["vec_segments"]:
             c = x["common"]

@@ -378,7 +378,8 @@ class _Verifier:
         if vm is not None and vm["bytes_length"]:
             data = self._bytes("vec index")
             if data is not None:
-                self._decode_vec(bytes(data), vm["bytes_offset"], vm["vector_count"], vm["dimension"])
+                self._decode_vec(bytes(data), vm["bytes_offset"], vm["vector_count"], vm["dimension"],
+                                 vm["compression_mode"])
         elif vm is not None and bytes(vm["checksum"]) not in (EMPTY_BLAKE3, EMPTY_SHA256):
             self.fail("MV2-E-SEG-HASH", self.s.commit.toc_offset, "empty vec index placeholder carries a checksum other than the empty-input hash")
         cat = t["segment_catalog"]
@@ -386,7 +387,8 @@ class _Verifier:
             c = x["common"]
             data = self._bytes(f"catalog-vec segment {c['segment_id']}")
             if data is not None:
-                self._decode_vec(bytes(data), c["bytes_offset"], x["vector_count"], x["dimension"])
+                self._decode_vec(bytes(data), c["bytes_offset"], x["vector_count"], x["dimension"],
+                                 x["vector_compression"])
         for x in cat["lex_segments"]:
             c = x["common"]
             data = self._bytes(f"catalog-lex segment {c['segment_id']}")
@@ -403,8 +405,17 @@ class _Verifier:
                         or int.from_bytes(data[4:12], "little") != x["entry_count"]:
                     self.fail("MV2-E-SEG-DECODE", c["bytes_offset"], "catalog time segment is not a well-formed MVTI block matching its descriptor")
 
-    def _decode_vec(self, data: bytes, off: int, count: int, dim: int) -> None:
-        seg = decode_vec_segment(data, offset=off)
+    def _decode_vec(self, data: bytes, off: int, count: int, dim: int, compression: str = "none") -> None:
+        try:
+            seg = decode_vec_segment(data, offset=off)
+        except CorruptFileError:
+            if compression != "pq96":
+                raise
+            # memvid stores most "pq96" indexes uncompressed (fewer than 100 vectors) and tries
+            # that form first; a body in the product-quantised form is not specified (appendix B).
+            self.fail("MV2-E-UNSUPPORTED", off, "vector index in the product-quantised (pq96) form, which this "
+                      "version of the specification does not describe")
+            return
         if len(seg) != count or (len(seg) and seg.dimension != dim):
             self.fail("MV2-E-SEG-DECODE", off, f"vec index holds {len(seg)} vectors of dimension "
                       f"{seg.dimension}, its manifest says {count} of {dim}")
