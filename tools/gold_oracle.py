@@ -14,6 +14,7 @@ writes ``FILE.expected.json`` next to the file, in the format of every oracle un
   list, with memvid's default snippet length;
 * ``find_sem`` (with vectors): ``find("auth", k=5, mode="sem")`` for a query vector drawn
   uniformly from [-1, 1] with ``random.Random(0)``, rounded to 6 places;
+* ``memories`` (with memory cards): ``memories()["cards"]``, sorted by card id;
 * ``verify``: ``verify(deep=True)``, as memvid returns it.
 
 memvid opens the file read-only; this tool checks that the file's bytes did not change (memvid
@@ -72,6 +73,9 @@ def oracle(path: Path, sem_dimension: int | None) -> dict:
                                     for h in hits]}
         out["find_sem_note"] = ("find('auth', k=5, mode='sem', query_embedding=uniform(-1,1) x dim from "
                                 "random.Random(0), rounded to 6 places)")
+    cards = m.memories()["cards"]
+    if cards:
+        out["memories"] = sorted((dict(c) for c in cards), key=lambda c: c["id"])
     out["verify"] = dict(m.verify(deep=True))
     if "file_path" in out["verify"]:
         out["verify"]["file_path"] = path.name  # not the machine's path

@@ -28,6 +28,7 @@ BASES = {
     "single-123": GOLD / "memvid-sdk-2.0.123" / "single.mv2",
     "deleted-160": GOLD / "memvid-sdk-2.0.160" / "deleted.mv2",
     "vectors8-160": GOLD / "memvid-sdk-2.0.160" / "vectors-8d.mv2",
+    "cards-160": GOLD / "memvid-sdk-2.0.160" / "memory-cards.mv2",
 }
 
 
@@ -85,6 +86,19 @@ def _undecodable_catalog_lex(data):
     data = C.set_bytes(data, off, body)
     return C.rewrite_toc(data, lambda t: t["segment_catalog"]["lex_segments"][0]["common"].__setitem__(
         "checksum", blake3.blake3(body).digest()))
+
+
+def _memories(data):
+    return C.parts(data)[0]["memories_track"]
+
+
+def _memories_version_2(data):
+    """The memories track header says version 2; the track's checksum is made to match."""
+    m = _memories(data)
+    off, n = m["bytes_offset"], m["bytes_length"]
+    body = data[off:off + 4] + struct.pack("<H", 2) + data[off + 6:off + n]
+    data = C.set_bytes(data, off, body)
+    return C.rewrite_toc(data, lambda t: t["memories_track"].__setitem__("checksum", blake3.blake3(body).digest()))
 
 
 def _corrupt_newer_commit(data):
@@ -271,6 +285,13 @@ CASES: list[Case] = [
              "vector_count", t["segment_catalog"]["vec_segments"][0]["vector_count"] + 1)), None, ["R-VEC-002"]),
     Case("seg.decode.001", "single-160", "a catalog lexical segment claims 2^60 documents (checksum right)",
          "MV2-E-SEG-DECODE", _undecodable_catalog_lex, lambda d: _catalog_lex(d)["bytes_offset"], ["R-SEG-003"]),
+    Case("memories.hash.001", "cards-160", "a byte of the memories track flipped", "MV2-E-SEG-HASH",
+         lambda d: C.flip(d, _memories(d)["bytes_offset"] + 20), lambda d: _memories(d)["bytes_offset"], ["R-SEG-004"]),
+    Case("memories.decode.001", "cards-160", "the memories track says version 2 (checksum right)", "MV2-E-SEG-DECODE",
+         _memories_version_2, lambda d: _memories(d)["bytes_offset"], ["R-SEG-005"]),
+    Case("memories.decode.002", "cards-160", "the memories manifest's card_count off by one", "MV2-E-SEG-DECODE",
+         lambda d: C.rewrite_toc(d, lambda t: t["memories_track"].__setitem__("card_count", t["memories_track"]["card_count"] + 1)),
+         lambda d: _memories(d)["bytes_offset"], ["R-SEG-005"]),
     # WAL
     Case("wal.hash.001", "single-160", "a WAL payload byte flipped", "MV2-E-WAL-HASH",
          lambda d: C.flip(d, 4096 + _first_wal(d)[0] + 48 + 10), lambda d: 4096 + _first_wal(d)[0], ["R-WAL-004"]),

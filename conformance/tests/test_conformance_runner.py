@@ -32,6 +32,17 @@ def test_a_lying_adapter_fails_every_family():
     assert not report.ok
 
 
+def test_memory_cards_are_checked():
+    from mv2_conformance.families.gold import compare_cards
+
+    got = outcomes(run_suite(fake("lie"), only=["gold/memvid-sdk-2.0.160/memory-cards"]))
+    assert got["gold/memvid-sdk-2.0.160/memory-cards:memories"] == "failed"
+    card = {"id": 1, "kind": "fact", "entity": "a", "slot": "b", "value": "c"}
+    assert compare_cards({"memory_cards": [dict(card, created_at=5)]}, [dict(card, polarity=None)]).outcome == "passed"
+    assert compare_cards({"memory_cards": [dict(card, value="d")]}, [card]).outcome == "failed"
+    assert compare_cards({"memory_cards": []}, [card]).outcome == "failed"
+
+
 def test_a_crash_is_recorded_and_the_adapter_restarted():
     report = run_suite(fake("crash", "header.magic.002"), only=MAGIC)
     got = outcomes(report)

@@ -345,6 +345,18 @@ class Memory:
     def dump_json(self) -> str:
         return canonical_json(self.dump())
 
+    def memory_cards(self, *, entity: str | None = None, slot: str | None = None) -> list[dict]:
+        """The memory cards of the file's memories track (spec 9.5), in id order, each as
+        stored; empty when there is none. ``entity`` and ``slot`` filter case-insensitively.
+        mv2 carries cards through its commits unchanged; it does not write new ones."""
+        self._require_open()
+        cards = self._snap.memory_cards() or []
+        if entity is not None:
+            cards = [c for c in cards if c["entity"].casefold() == entity.casefold()]
+        if slot is not None:
+            cards = [c for c in cards if c["slot"].casefold() == slot.casefold()]
+        return cards
+
     def vector(self, frame_id: int) -> list[float] | None:
         self._frame_state(frame_id)
         return self._vectors.get(frame_id)

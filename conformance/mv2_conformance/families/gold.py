@@ -12,6 +12,8 @@ stats, timeline, ``frame(uri)``, ``blob(uri)`` hashes and ``find`` hits). Checks
   ids in order, with k = 10 and the producer's passage size.
 * ``find-vec`` (required, when the oracle has one): the k nearest vectors to the oracle's
   query vector are the oracle's frames, in order.
+* ``memories`` (required, when the oracle has memory cards): the dump's ``memory_cards``, seen
+  through the members memvid's ``memories()`` reports, are the oracle's cards.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from ..vectors import Integrity, load_json
 SNIPPET_CHARS = {"memvid-sdk-2.0.123": 240, "memvid-sdk-2.0.160": 480}
 FIND_K = 10
 SHOWN_PROBLEMS = 3
+# The card members memvid's memories() reports; a member a stored card lacks reads as null.
+CARD_MEMBERS = ("id", "kind", "entity", "slot", "value", "polarity", "confidence", "source_frame_id", "source_uri",
+                "engine", "engine_version")
 
 
 def cases(root: Path, integrity: Integrity) -> list[Case]:
@@ -55,6 +60,8 @@ def cases(root: Path, integrity: Integrity) -> list[Case]:
         checks += [Check(f"find:{q}", frozenset({"find"}), description=f"lexical hits for {q!r}") for q in oracle.get("find", {})]
         if "find_sem" in oracle:
             checks.append(Check("find-vec", frozenset({"find-vec"}), description="nearest vectors"))
+        if "memories" in oracle:
+            checks.append(Check("memories", frozenset({"dump"}), description="memory cards as memvid reads them"))
         case_id = "gold/" + rel.removesuffix(".mv2")
         out.append(Case(id=case_id, family="gold", checks=checks,
                         run=functools.partial(run, path, oracle, SNIPPET_CHARS[producer]), files=[path]))
@@ -75,12 +82,15 @@ def run(path: Path, oracle: dict, snippet: int, session: Session, active: set[st
     results: dict[str, Result] = {}
     if "verify" in active:
         results["verify"] = session.verify_ok(copy)
-    if "dump" in active:
+    if "dump" in active or "memories" in active:
         dump, failure = session.read_dump(copy)
-        if failure is None:
-            problems = oracle_mismatches(dump, oracle)
-            failure = Result.fail(_summarise(problems)) if problems else None
-        results["dump"] = failure or Result.ok()
+        if "memories" in active:
+            results["memories"] = failure or compare_cards(dump, oracle["memories"])
+        if "dump" in active:
+            if failure is None:
+                problems = oracle_mismatches(dump, oracle)
+                failure = Result.fail(_summarise(problems)) if problems else None
+            results["dump"] = failure or Result.ok()
     for query, want in oracle.get("find", {}).items():
         name = f"find:{query}"
         if name in active:
@@ -93,6 +103,18 @@ def run(path: Path, oracle: dict, snippet: int, session: Session, active: set[st
         reply = session.request("find", path=copy, mode="vec", vector=query_vector(sem), k=len(want))
         results["find-vec"] = compare_hits(reply, want, "find")
     return results
+
+
+def compare_cards(dump: dict, want: list[dict]) -> Result:
+    cards = dump.get("memory_cards")
+    if not isinstance(cards, list) or not all(isinstance(c, dict) for c in cards):
+        return Result.fail("the dump has no memory_cards list")
+    got = sorted(({k: c.get(k) for k in CARD_MEMBERS} for c in cards), key=lambda c: repr(c.get("id")))
+    exp = sorted(({k: c.get(k) for k in CARD_MEMBERS} for c in want), key=lambda c: repr(c.get("id")))
+    if got == exp:
+        return Result.ok()
+    missing = [c["id"] for c in exp if c not in got]
+    return Result.fail(f"{len(got)} cards, memvid reads {len(exp)}; cards differing from memvid's: {missing[:SHOWN_PROBLEMS]}")
 
 
 def query_vector(sem: dict) -> list[float]:

@@ -54,19 +54,25 @@ def encode_payload(data: bytes, *, compress: bool) -> tuple[bytes, str, int]:
     return bytes(data), "plain", len(data)
 
 
-def iter_canonical(stored, encoding: str, canonical_length: int | None, *, frame_id: int, offset: int | None = None) -> Iterator[bytes]:
-    """Yield the canonical bytes of a payload in chunks; raise if they do not match the length."""
+def iter_canonical(stored, encoding: str, canonical_length: int | None, *, frame_id: int, offset: int | None = None,
+                   what: str | None = None, code: str = "MV2-E-FRAME-DECODE") -> Iterator[bytes]:
+    """Yield the canonical bytes of a payload in chunks; raise if they do not match the length.
+
+    ``what`` names the bytes in messages (default ``frame <id>``) and ``code`` is the error code,
+    so that other zstd-compressed structures (the memories track) decode through the same
+    bounded path. With ``canonical_length`` None the caller bounds the output itself."""
+    label = what if what is not None else f"frame {frame_id}"
     if encoding == "plain":
         if canonical_length is not None and canonical_length != len(stored):
             raise CorruptFileError(
-                f"frame {frame_id}: plain payload is {len(stored)} bytes but canonical_length is {canonical_length}",
-                code="MV2-E-FRAME-DECODE", offset=offset,
+                f"{label}: plain payload is {len(stored)} bytes but canonical_length is {canonical_length}",
+                code=code, offset=offset,
             )
         for i in range(0, len(stored), CHUNK):
             yield bytes(stored[i : i + CHUNK])
         return
     if encoding != "zstd":
-        raise CorruptFileError(f"frame {frame_id}: unknown encoding {encoding!r}", code="MV2-E-FRAME-DECODE", offset=offset)
+        raise CorruptFileError(f"{label}: unknown encoding {encoding!r}", code=code, offset=offset)
     if len(stored) == 0 and not canonical_length:
         return  # an empty stored payload is empty whatever its encoding (memvid decodes it so)
     produced = 0
@@ -78,26 +84,26 @@ def iter_canonical(stored, encoding: str, canonical_length: int | None, *, frame
             produced += len(out)
             if canonical_length is not None and produced > canonical_length:
                 raise CorruptFileError(
-                    f"frame {frame_id}: zstd payload expands past its canonical_length {canonical_length}",
-                    code="MV2-E-FRAME-DECODE", offset=offset,
+                    f"{label}: zstd payload expands past its canonical_length {canonical_length}",
+                    code=code, offset=offset,
                 )
             if out:
                 yield out
             if dobj.eof:
                 if dobj.unused_data or i + _ZSTD_STEP < len(view):
                     raise CorruptFileError(
-                        f"frame {frame_id}: bytes follow the zstd frame inside the payload",
-                        code="MV2-E-FRAME-DECODE", offset=offset,
+                        f"{label}: bytes follow the zstd frame inside the payload",
+                        code=code, offset=offset,
                     )
                 break
     except zstandard.ZstdError as exc:
-        raise CorruptFileError(f"frame {frame_id}: zstd payload does not decode: {exc}", code="MV2-E-FRAME-DECODE", offset=offset) from None
+        raise CorruptFileError(f"{label}: zstd payload does not decode: {exc}", code=code, offset=offset) from None
     if not dobj.eof:
-        raise CorruptFileError(f"frame {frame_id}: zstd payload is truncated (the frame does not end)", code="MV2-E-FRAME-DECODE", offset=offset)
+        raise CorruptFileError(f"{label}: zstd payload is truncated (the frame does not end)", code=code, offset=offset)
     if canonical_length is not None and produced != canonical_length:
         raise CorruptFileError(
-            f"frame {frame_id}: zstd payload decodes to {produced} bytes, canonical_length says {canonical_length}",
-            code="MV2-E-FRAME-DECODE", offset=offset,
+            f"{label}: zstd payload decodes to {produced} bytes, canonical_length says {canonical_length}",
+            code=code, offset=offset,
         )
 
 

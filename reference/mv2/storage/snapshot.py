@@ -16,10 +16,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import blake3
+
 from ..errors import CorruptFileError
 from ..format.bincode import to_plain
 from ..format.footer import FOOTER_SIZE
 from ..format.header import HEADER_SIZE, MAGIC, SPEC_MAJOR, SPEC_MINOR, VERSION, WAL_OFFSET, Header
+from ..format.memories import decode_memories, memory_cards
 from ..format.payload import decode_payload, iter_canonical
 from ..format.gcpause import paused_gc
 from ..format.revisions import Revision, decode_toc
@@ -85,6 +88,22 @@ class Snapshot:
         f = frame.fields
         return decode_payload(self.stored_payload(frame), f["canonical_encoding"], f["canonical_length"],
                               frame_id=f["id"], offset=f["payload_offset"])
+
+    # -- memory cards ------------------------------------------------------------------------
+    def memory_cards(self) -> list[dict] | None:
+        """The committed memory cards in id order (9.5), or None when the file has no memories
+        track. The track's BLAKE3 is checked before its bytes are decoded."""
+        m = self.toc.get("memories_track")
+        if m is None or m["bytes_length"] == 0:
+            return None
+        off, ln = m["bytes_offset"], m["bytes_length"]
+        if off < self.data_start or off + ln > self.commit.toc_offset:
+            raise CorruptFileError(f"memories track [{off}, {off + ln}) lies outside the data area", code="MV2-E-SEG-BOUNDS", offset=off)
+        data = self.source.view(off, ln, what="memories track")
+        if blake3.blake3(data).digest() != bytes(m["checksum"]):
+            raise CorruptFileError(f"memories track: BLAKE3 of [{off}, {off + ln}) does not match memories_track.checksum",
+                                   code="MV2-E-SEG-HASH", offset=off)
+        return memory_cards(decode_memories(data, offset=off))
 
 
 def check_header(h: dict, file_size: int) -> None:

@@ -25,6 +25,7 @@ from ..format.footer import FOOTER_SIZE
 from ..format.gcpause import paused_gc
 from ..format.header import DATA_FIELDS_END, HEADER_SIZE
 from ..format.references import toc_references
+from ..format.memories import decode_memories
 from ..format.revisions import decode_exact
 from ..format.vecseg import decode_vec_segment
 from ..format.segments import (
@@ -158,6 +159,7 @@ class _Verifier:
             self.time_index()
             self.lex_lists()
             self.sketch()
+            self.memories()
             self.vec_and_catalog()
             self.payload_decoding()
             self.gaps()
@@ -371,6 +373,22 @@ class _Verifier:
             return
         if hdr.entry_count != len(self.s.committed_frames):
             self.warn("MV2-W-SKETCH-STALE", off, f"sketch track has {hdr.entry_count} entries for {len(self.s.committed_frames)} frames; memvid's search pre-filter will misattribute entries")
+
+    def memories(self) -> None:
+        m = self.s.toc.get("memories_track")
+        if m is None:
+            return
+        data = self._bytes("memories track")
+        if data is None:
+            return
+        off = m["bytes_offset"]
+        try:
+            doc = decode_memories(data, offset=off)
+        except CorruptFileError as exc:
+            self.fail(exc.code, exc.offset, exc.message)
+            return
+        if len(doc["cards"]) != m["card_count"]:
+            self.fail("MV2-E-SEG-DECODE", off, f"memories track holds {len(doc['cards'])} cards; its manifest says {m['card_count']}")
 
     def vec_and_catalog(self) -> None:
         t = self.s.toc

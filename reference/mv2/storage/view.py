@@ -96,7 +96,11 @@ def frame_record(snap: Snapshot, frame: FrameState, *, with_text: bool = True) -
 
 
 def dump(snap: Snapshot) -> dict:
-    return {"dump_version": DUMP_VERSION, "frames": [frame_record(snap, fr) for fr in snap.frames]}
+    out = {"dump_version": DUMP_VERSION, "frames": [frame_record(snap, fr) for fr in snap.frames]}
+    cards = snap.memory_cards()
+    if cards is not None:  # present only when the file has a memories track (appendix A)
+        out["memory_cards"] = cards
+    return out
 
 
 def canonical_json(obj) -> str:
