@@ -59,6 +59,24 @@ def test_time_filters(tmp_path):
         assert [e["frame_id"] for e in m.timeline(since=150, until=450)] == [1, 3]
 
 
+@pytest.mark.req("R-TIME-004", "R-WAL-010")
+def test_a_writable_memory_sees_its_unsealed_operations(tmp_path):
+    """Acknowledged but uncommitted operations are part of the memory: timeline, find and
+    vector search show them before any seal, as a reader would after a crash."""
+    m = mv2.create(tmp_path / "w.mv2")
+    m.put("zebra crossing notes", timestamp=1, embedding=[1.0, 0.0])
+    m.seal()
+    m.put("giraffe habitat notes", timestamp=2, embedding=[0.0, 1.0])
+    assert [e["frame_id"] for e in m.timeline()] == [0, 1]
+    assert [h["frame_id"] for h in m.find("giraffe")] == [1]
+    assert [h["frame_id"] for h in m.find_vector([0.0, 1.0], k=1)] == [1]
+    m.delete(0, timestamp=3)
+    assert [e["frame_id"] for e in m.timeline()] == [1] and m.find("zebra") == []
+    m.close()
+    with mv2.open(tmp_path / "w.mv2") as r:
+        assert [e["frame_id"] for e in r.timeline()] == [1]
+
+
 @pytest.mark.req("R-SRCH-005")
 def test_time_travel(tmp_path):
     with mv2.open(_memory(tmp_path)) as m:

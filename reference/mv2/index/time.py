@@ -62,8 +62,10 @@ class TimeIndex:
 def load_time_index(snap) -> TimeIndex:
     """The file's time index, with the frames that pending WAL records insert merged in."""
     m = snap.toc["time_index"]
+    # Check the frames, not ``snap.pending_count``: a writable memory adds frames to its
+    # snapshot as they are acknowledged, after the count was taken at open.
     pending = [fr.fields for fr in snap.frames if fr.pending]
-    if m is None or not m["bytes_length"] or snap.pending_count:
+    if m is None or not m["bytes_length"] or pending or snap.pending_count:
         # No index, or pending records changed statuses: derive it as memvid's rebuild would.
         if m is None and not pending:
             return TimeIndex(())
