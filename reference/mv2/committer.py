@@ -3,8 +3,11 @@
 A commit is planned from the logical frame list and the previous TOC, then handed to
 ``storage.file`` which places and syncs it. Region order within a commit is fixed: new
 payloads in frame order, the time index, the Tantivy files sorted by name, the vector index,
-the sketch track. Every index is rebuilt from all frames on each commit, which makes the
-result a function of the frames alone and therefore reproducible.
+the sketch track. The time index, vector index and sketch track are rebuilt from all frames
+on each commit. The full-text index is extended when the previous commit's index is ours (one
+new segment, deletions as Tantivy bitsets, unchanged files keeping their ranges) and rebuilt
+otherwise; either way the result is a function of the operations and commit points alone,
+and therefore reproducible.
 
 What is kept from the previous TOC: frames (with statuses), the memories track, logic mesh,
 temporal track, CLIP index, replay manifest, ticket, memory binding, enrichment queue and
@@ -25,6 +28,8 @@ from .format.segments import SKETCH_SMALL
 from .format.sketch import encode_track, sketch_entry
 from .index import lex
 from .index.time import encode_time_index
+from .errors import CorruptFileError
+from .format.vecseg import decode_vec_segment
 from .index.vec import VectorStore, encode_flat
 from .storage.replay import FrameState
 
@@ -37,9 +42,87 @@ class Plan:
     build_toc: Callable[[list[int], int], dict]
 
 
+def _lex_files(frames: list[FrameState], prev_toc: dict, docs: list[lex.LexDoc],
+               read_range: Callable[[int, int], bytes] | None) -> tuple[list[tuple[str, bytes]], dict[str, dict]]:
+    """The Tantivy files of this commit, and the previous commit's entries that it reuses.
+
+    When the previous commit's index is one this writer made, it is extended: documents of
+    frames that stopped being active are deleted, new frames are added as one new segment,
+    and every file whose bytes did not change keeps its range (spec 9.1, R-LEX-005).
+    Otherwise, or when the index has reached its segment limit, it is rebuilt."""
+    prev_entries = prev_toc["indexes"]["lex_segments"]
+    prev_frames = prev_toc["frames"]
+    if read_range is not None and prev_entries and prev_frames:
+        prev_files, intact = [], True
+        for e in prev_entries:
+            data = read_range(e["bytes_offset"], e["bytes_length"])
+            if blake3.blake3(data).digest() != bytes(e["checksum"]):
+                intact = False  # never build on bytes that fail their checksum
+                break
+            prev_files.append((e["path"], data))
+        if intact:
+            known = len(prev_frames)
+            deleted = [i for i, f in enumerate(prev_frames)
+                       if f["status"] == "active" and frames[i].fields["status"] != "active"]
+            extended = lex.extend(prev_files, deleted, [d for d in docs if d.frame_id >= known])
+            if extended is not None:
+                before = {e["path"]: e for e in prev_entries}
+                reused = {name: before[name] for name, data in extended
+                          if name in before and data == dict(prev_files)[name]}
+                return extended, reused
+    return lex.pack(docs), {}
+
+
+def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore,
+                  read_range: Callable[[int, int], bytes] | None) -> tuple[list[dict], list[tuple[bytes, list[int]]]]:
+    """The catalog vector segments of this commit (spec 9.2, R-VEC-003): the previous commit's
+    segments it keeps, and the new ones to write, each with its frame ids.
+
+    Vectors of the frames this commit adds go into one new segment. Then, while the segment
+    before the last holds fewer than twice as many vectors as the last, the two are merged into
+    one holding the vectors of their frames that are still active. Segment sizes therefore
+    at least double from the newest to the oldest: there are O(log n) segments and each vector
+    is rewritten O(log n) times over the life of a file. When the previous commit has a
+    monolithic ``indexes.vec`` (memvid's own layout), or its segments cannot be read back, all
+    live vectors are written as one segment."""
+    active = {fs.id for fs in frames if fs.fields["status"] == "active"}
+    known = len(prev_toc["frames"])
+    mono = prev_toc["indexes"].get("vec")
+    prev = list(prev_toc["segment_catalog"]["vec_segments"])
+    stack: list[tuple[dict | None, list[int]]] = []  # (kept descriptor or None, frame ids)
+    if read_range is not None and not (mono and mono["bytes_length"]):
+        for x in prev:
+            c = x["common"]
+            data = read_range(c["bytes_offset"], c["bytes_length"])
+            if blake3.blake3(data).digest() != bytes(c["checksum"]) or x["vector_compression"] != "none":
+                stack = []
+                break
+            try:
+                ids = [int(i) for i in decode_vec_segment(data, offset=c["bytes_offset"]).ids]
+            except CorruptFileError:
+                stack = []
+                break
+            stack.append((x, ids))
+        else:
+            new = [fs.id for fs in frames if fs.id >= known and fs.id in active and fs.id in vectors]
+            if new:
+                stack.append((None, new))
+            while len(stack) >= 2 and len(stack[-2][1]) < 2 * len(stack[-1][1]):
+                (_, older), (_, newer) = stack[-2], stack[-1]
+                stack[-2:] = [(None, sorted(i for i in older + newer if i in active and i in vectors))]
+            stack = [(d, ids) for d, ids in stack if d is not None or ids]
+            kept = [d for d, _ in stack if d is not None]
+            return kept, [(encode_flat(vectors, ids), ids) for d, ids in stack if d is None]
+    live = sorted(i for i in active if i in vectors)
+    return [], ([(encode_flat(vectors, live), live)] if live else [])
+
+
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                 text_of: Callable[[FrameState], str | None], vectors: VectorStore,
-                sketch_cache: dict[int, bytes]) -> Plan:
+                sketch_cache: dict[int, bytes], read_range: Callable[[int, int], bytes] | None = None) -> Plan:
+    """Plan a commit of ``frames`` on top of ``prev_toc``. ``read_range(offset, length)`` reads
+    the file's bytes; with it, the previous commit's indexes can be extended rather than
+    rebuilt."""
     # The TOC is built from copies: a commit that fails must leave the frame state untouched,
     # so that a retry plans the same commit again.
     fields = [dict(fs.fields) for fs in frames]
@@ -53,10 +136,9 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
     docs = [lex.LexDoc(fs.id, fs.fields["timestamp"], texts[fs.id] or "", tuple(fs.fields["tags"]),
                        tuple(fs.fields["labels"]), fs.fields["track"], fs.fields["uri"])
             for fs in active if fs.fields["role"] != "extracted_image"]
-    tantivy_files = lex.pack(docs)
+    tantivy_files, reused_lex = _lex_files(frames, prev_toc, docs, read_range)
     time_blob = encode_time_index(fields) if frames else None
-    live_vectors = [fs.id for fs in active if fs.id in vectors]
-    vec_blob = encode_flat(vectors, live_vectors) if live_vectors else None
+    kept_vec, new_vec = _vec_segments(frames, prev_toc, vectors, read_range)
     has_sketch = any(sc.name == "sketch_track" for sc in revision.toc.subcons)
     sketch_blob = None
     if has_sketch and frames:
@@ -70,11 +152,13 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
     if time_blob is not None:
         slots["time"] = len(blobs)
         blobs.append(time_blob)
-    slots["lex"] = len(blobs)
-    blobs += [data for _, data in tantivy_files]
-    if vec_blob is not None:
-        slots["vec"] = len(blobs)
-        blobs.append(vec_blob)
+    lex_slot = {}
+    for name, data in tantivy_files:
+        if name not in reused_lex:
+            lex_slot[name] = len(blobs)
+            blobs.append(data)
+    slots["vec"] = len(blobs)
+    blobs += [data for data, _ in new_vec]
     if sketch_blob is not None:
         slots["sketch"] = len(blobs)
         blobs.append(sketch_blob)
@@ -98,22 +182,31 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
         first_id = prev_toc["segment_catalog"]["next_segment_id"]
         lex_list, tantivy_list = [], []
         for i, (name, data) in enumerate(tantivy_files):
-            off = offsets[slots["lex"] + i]
-            ck = blake3.blake3(data).digest()
+            if name in reused_lex:
+                off, ck = reused_lex[name]["bytes_offset"], bytes(reused_lex[name]["checksum"])
+            else:
+                off, ck = offsets[lex_slot[name]], blake3.blake3(data).digest()
             lex_list.append({"path": name, "bytes_offset": off, "bytes_length": len(data), "checksum": ck})
             tantivy_list.append({"common": {"segment_id": first_id + i, "bytes_offset": off, "bytes_length": len(data),
                                              "checksum": ck, "build_sequence": 0, "codec_version": 0,
                                              "compression": "none", "span": None}, "path": name})
         ix["lex_segments"] = lex_list
-        if vec_blob is not None:
-            dim = vectors.dimension
-            ix["vec"] = {"vector_count": len(live_vectors), "dimension": dim, "bytes_offset": offsets[slots["vec"]],
-                         "bytes_length": len(vec_blob), "checksum": blake3.blake3(vec_blob).digest(),
-                         "compression_mode": "none", "model": (prev_toc["indexes"].get("vec") or {}).get("model")}
-        else:
-            ix["vec"] = {"vector_count": 0, "dimension": 0, "bytes_offset": data_start, "bytes_length": 0,
-                         "checksum": EMPTY_SHA256, "compression_mode": "none",
-                         "model": (prev_toc["indexes"].get("vec") or {}).get("model")}
+        # Vectors live in catalog segments; indexes.vec is the empty placeholder that makes
+        # readers use them (memvid's put_many layout).
+        vec_list = [dict(x) for x in kept_vec]
+        next_id = first_id + len(tantivy_files)
+        for i, (data, ids) in enumerate(new_vec):
+            vec_list.append({"common": {"segment_id": next_id, "bytes_offset": offsets[slots["vec"] + i],
+                                        "bytes_length": len(data), "checksum": blake3.blake3(data).digest(),
+                                        "build_sequence": 0, "codec_version": 1, "compression": "none",
+                                        "span": {"frame_start": ids[0], "frame_end": ids[-1], "page_start": 0,
+                                                 "page_end": 0, "token_start": 0, "token_end": 0}},
+                             "vector_count": len(ids), "dimension": vectors.dimension, "vector_compression": "none"})
+            next_id += 1
+        total = sum(x["vector_count"] for x in vec_list)
+        ix["vec"] = {"vector_count": total, "dimension": vectors.dimension if total else 0, "bytes_offset": data_start,
+                     "bytes_length": 0, "checksum": EMPTY_SHA256, "compression_mode": "none",
+                     "model": (prev_toc["indexes"].get("vec") or {}).get("model")}
         toc["indexes"] = ix
         if time_blob is not None:
             toc["time_index"] = {"bytes_offset": offsets[slots["time"]], "bytes_length": len(time_blob),
@@ -125,7 +218,7 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                 "bytes_offset": offsets[slots["sketch"]], "bytes_length": len(sketch_blob), "entry_count": len(frames),
                 "entry_size": SKETCH_SMALL, "flags": 0, "checksum": blake3.blake3(sketch_blob).digest()}
         cat = dict(prev_toc["segment_catalog"])
-        cat.update(next_segment_id=first_id + len(tantivy_files), lex_segments=[], vec_segments=[], time_segments=[],
+        cat.update(next_segment_id=next_id, lex_segments=[], vec_segments=vec_list, time_segments=[],
                    tantivy_segments=tantivy_list, index_segments=[])
         toc["segment_catalog"] = cat
         return toc

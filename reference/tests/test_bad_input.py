@@ -167,15 +167,19 @@ def test_an_undecodable_vector_index_is_unsupported_only_if_it_says_pq96(tmp_pat
             m.put(f"doc {i}", timestamp=i, embedding=[float(i), 1.0, 0.5, 0.25])
     data = path.read_bytes()
     toc, *_ = C.parts(data)
-    vm = toc["indexes"]["vec"]
-    body = bytes((i * 37 + 11) % 256 for i in range(vm["bytes_length"]))
-    data = C.set_bytes(data, vm["bytes_offset"], body)
+    # Our writer keeps vectors in catalog segments; move them into a monolithic index.
+    seg = toc["segment_catalog"]["vec_segments"][0]["common"]
+    off, ln = seg["bytes_offset"], seg["bytes_length"]
+    body = bytes((i * 37 + 11) % 256 for i in range(ln))
+    data = C.set_bytes(data, off, body)
 
     def pq(t):
-        t["indexes"]["vec"].update(checksum=blake3.blake3(body).digest(), compression_mode=mode)
+        t["indexes"]["vec"].update(bytes_offset=off, bytes_length=ln, vector_count=3, dimension=4,
+                                   checksum=blake3.blake3(body).digest(), compression_mode=mode)
+        t["segment_catalog"]["vec_segments"] = []
     data = C.rewrite_toc(data, pq)
     e = verdict(data)
-    assert e is not None and e.code == code and e.offset == vm["bytes_offset"]
+    assert e is not None and e.code == code and e.offset == off
     if mode == "pq96":  # the file still opens and searches by text; vector search says why it cannot
         path.write_bytes(data)
         with mv2.open(path) as m:

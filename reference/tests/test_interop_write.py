@@ -258,3 +258,27 @@ def test_appending_to_a_memvid_file_whose_log_is_full_of_committed_records(tmp_p
     assert got["verify"] == "passed"
     assert got["stats"]["frame_count"] == n + len(texts)
     assert mv2.verify(path).ok
+
+
+@pytest.mark.req("R-LEX-005", "R-VEC-003")
+def test_memvid_reads_indexes_extended_over_many_commits(tmp_path):
+    """Twenty commits, deletions among them: memvid sees segmented Tantivy indexes with
+    deletion bitsets and geometric vector segments as we do."""
+    path = tmp_path / "many.mv2"
+    words = "harbor ledger zebra amber falcon cedar meadow quartz".split()
+    with mv2.create(path) as m:
+        for i in range(40):
+            m.put(f"{words[i % 8]} {words[(i * 3) % 8]} entry {i}", uri=f"mv2://n/{i}", timestamp=1700000000 + i,
+                  embedding=[float(i % 5), float(i % 3), 1.0, float(i) / 40])
+            if i % 9 == 8:
+                m.delete(i - 4, timestamp=1700001000 + i)
+            if i % 2:
+                m.seal()
+        ours = m.timeline()
+    vector = [4.0, 2.0, 1.0, 0.9]
+    got = memvid_read(path, words, vector)
+    assert got["verify"] == "passed" and got["timeline"] == ours
+    with mv2.open(path) as m:
+        for w in words:
+            assert [h["frame_id"] for h in m.find(w, k=10, prefilter=True)] == got["find"][w], w
+        assert [h["frame_id"] for h in m.find_vector(vector, k=3)] == got["sem"]

@@ -8,13 +8,46 @@ bytes with their last 32 bytes zeroed. The footer's ``toc_hash`` is BLAKE3 of th
 
 from __future__ import annotations
 
+import struct
+
 import blake3
 
 from .footer import FOOTER_MAGIC, Footer
 from .header import Header, header_value
-from .revisions import REVISIONS
+from .revisions import REVISIONS, Revision, _codec
 
 ZERO32 = bytes(32)
+_U64 = struct.Struct("<Q")
+
+
+class FrameEncodings:
+    """Encoded frames from earlier commits, reused while a frame's fields are unchanged.
+
+    A commit re-encodes the whole TOC, and frames are most of it; but a committed frame is
+    immutable except for its status links and, after a compaction, its payload offset. The
+    cache keeps each frame's fields (a shallow copy) with its bytes and reuses the bytes when
+    the fields compare equal, so a commit encodes only new and changed frames. The bytes are
+    those the TOC codec would produce: bincode concatenates a struct's fields, so the frames
+    of a TOC are the frame encodings one after another."""
+
+    def __init__(self) -> None:
+        self._revision: str | None = None
+        self._by_id: dict[int, tuple[dict, bytes]] = {}
+
+    def encode(self, frames: list[dict], revision: Revision) -> bytes:
+        if revision.name != self._revision:
+            self._revision, self._by_id = revision.name, {}
+        enc = _codec(revision.frame).encode
+        out = []
+        for f in frames:
+            hit = self._by_id.get(f["id"])
+            if hit is not None and hit[0] == f:
+                out.append(hit[1])
+                continue
+            b = enc(f)
+            self._by_id[f["id"]] = (dict(f), b)
+            out.append(b)
+        return b"".join(out)
 
 
 def toc_checksum_of(toc_bytes: bytes) -> bytes:
@@ -23,10 +56,20 @@ def toc_checksum_of(toc_bytes: bytes) -> bytes:
     return h.digest()
 
 
-def encode_toc_with_checksum(toc: dict, revision: str) -> bytes:
-    """Encode ``toc`` (any ``toc_checksum`` it holds is replaced) with its checksum filled in."""
+def encode_toc_with_checksum(toc: dict, revision: str, frames: FrameEncodings | None = None) -> bytes:
+    """Encode ``toc`` (any ``toc_checksum`` it holds is replaced) with its checksum filled in.
+
+    With ``frames``, frame encodings are taken from that cache where possible; the bytes are
+    the same either way (tested)."""
+    rev = REVISIONS[revision]
     value = dict(toc, toc_checksum=ZERO32)
-    raw = REVISIONS[revision].toc_codec.encode(value)
+    names = [sc.name for sc in rev.toc.subcons[:3]]
+    if frames is None or names != ["toc_version", "segments", "frames"] or value["segments"]:
+        raw = rev.toc_codec.encode(value)
+    else:
+        # toc_version (u64) and an empty segments Vec (u64 0) come first, then the frames Vec.
+        head = rev.toc_codec.encode(dict(value, frames=[]))
+        raw = b"".join((head[:16], _U64.pack(len(value["frames"])), frames.encode(value["frames"], rev), head[24:]))
     return raw[:-32] + toc_checksum_of(raw)
 
 

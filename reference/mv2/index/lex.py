@@ -66,6 +66,8 @@ def register_tokenizers(index: tantivy.Index) -> None:
 
 
 def _ascii_lower(s: str) -> str:
+    if s.isascii():  # the common case, without a per-character loop
+        return s.lower()
     return "".join(c.lower() if c.isascii() else c for c in s)
 
 
@@ -80,6 +82,13 @@ def build_directory(docs: list[LexDoc], directory: Path) -> None:
     index = tantivy.Index.open(str(directory))
     register_tokenizers(index)
     writer = index.writer(heap_size=HEAP_BYTES, num_threads=1)
+    _add(writer, docs)
+    writer.commit()
+    writer.wait_merging_threads()
+    del writer, index
+
+
+def _add(writer, docs: list[LexDoc]) -> None:
     for d in docs:
         if not d.content.strip():
             continue  # memvid indexes no document for an empty text
@@ -97,9 +106,6 @@ def build_directory(docs: list[LexDoc], directory: Path) -> None:
         if d.uri is not None:
             doc.add_text("uri", _ascii_lower(d.uri))
         writer.add_document(doc)
-    writer.commit()
-    writer.wait_merging_threads()
-    del writer, index
 
 
 SEGMENT_EXTENSIONS = ("fast", "fieldnorm", "idx", "pos", "store", "term", "del")
@@ -137,6 +143,109 @@ def collect(directory: Path) -> list[tuple[str, bytes]]:
             out[f"{new}.{ext}"] = data
         meta_text = meta_text.replace(_dashed(old), _dashed(new))
     out["meta.json"] = meta_text.encode()
+    out[".managed.json"] = json.dumps(sorted(out), separators=(",", ":")).encode()
+    return sorted(out.items())
+
+
+MAX_SEGMENTS = 7
+"""Most Tantivy segments an index extended by :func:`extend` may have. Tantivy's default merge
+policy merges once 8 segments of similar size exist, on a background thread, in an order taken
+from an unordered map: the merged bytes would not be reproducible. The commit that would make
+an 8th segment rebuilds the index as one segment instead."""
+
+BASE_EXTENSIONS = tuple(e for e in SEGMENT_EXTENSIONS if e != "del")
+
+
+def _content_name(parts: list[tuple[str, bytes]]) -> str:
+    h = blake3.blake3()
+    for ext, data in parts:
+        h.update(ext.encode() + b"\0")
+        h.update(data)
+    return h.hexdigest()[:32]
+
+
+def _empty_meta() -> dict:
+    with tempfile.TemporaryDirectory(prefix="mv2-lex-", ignore_cleanup_errors=True) as tmp:
+        build_directory([], Path(tmp))
+        return json.loads((Path(tmp) / "meta.json").read_text())
+
+
+_EMPTY_META: dict | None = None
+
+
+def _is_ours(meta: dict, files: dict[str, bytes]) -> bool:
+    """Whether ``files`` is an index this module wrote: our schema and settings, and every
+    segment named by the hash of its files (memvid names segments by random UUIDs)."""
+    global _EMPTY_META
+    if _EMPTY_META is None:
+        _EMPTY_META = _empty_meta()
+    if meta.get("schema") != _EMPTY_META["schema"] or meta.get("index_settings") != _EMPTY_META["index_settings"]:
+        return False
+    for seg in meta["segments"]:
+        hexid = seg["segment_id"].replace("-", "")
+        parts = [(ext, files[f"{hexid}.{ext}"]) for ext in BASE_EXTENSIONS if f"{hexid}.{ext}" in files]
+        if not parts or _content_name(parts) != hexid:
+            return False
+    return True
+
+
+def extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc]) -> list[tuple[str, bytes]] | None:
+    """The packed files of ``prev`` with the documents of the ``deleted`` frame ids deleted and
+    ``docs`` added as one new segment; None when the index must be rebuilt instead (``prev``
+    was not written by this module, or the result would exceed :data:`MAX_SEGMENTS`).
+
+    Unchanged segment files keep their names and bytes, so a writer can reuse their ranges.
+    The new segment is named by the hash of its files; a deletion adds Tantivy's
+    ``<segment>.<opstamp>.del`` bitset. ``meta.json`` lists the segments in a fixed order:
+    those of ``prev`` in their order, then the new one."""
+    files = dict(prev)
+    if "meta.json" not in files:
+        return None
+    try:
+        meta = json.loads(files["meta.json"])
+    except ValueError:
+        return None
+    order = [seg["segment_id"] for seg in meta.get("segments", [])]
+    adding = [d for d in docs if d.content.strip()]
+    if len(order) + bool(adding) > MAX_SEGMENTS or not _is_ours(meta, files):
+        return None
+    if not adding and not deleted:
+        return sorted(prev)
+    with tempfile.TemporaryDirectory(prefix="mv2-lex-", ignore_cleanup_errors=True) as tmp:
+        d = Path(tmp)
+        unpack(prev, d)
+        index = tantivy.Index.open(str(d))
+        register_tokenizers(index)
+        writer = index.writer(heap_size=HEAP_BYTES, num_threads=1)
+        for fid in sorted(set(deleted)):
+            # By query: tantivy-py converts an integer term to i64, which matches no u64 value.
+            writer.delete_documents_by_query(index.parse_query(f"frame_id:{fid}", ["frame_id"]))
+        _add(writer, adding)
+        writer.commit()
+        writer.wait_merging_threads()
+        del writer, index
+        return _collect_extended(d, order)
+
+
+def _collect_extended(directory: Path, order: list[str]) -> list[tuple[str, bytes]]:
+    meta = json.loads((directory / "meta.json").read_text())
+    rank = {sid: i for i, sid in enumerate(order)}
+    meta["segments"].sort(key=lambda seg: (rank.get(seg["segment_id"], len(order)), seg["segment_id"]))
+    if sum(seg["segment_id"] not in rank for seg in meta["segments"]) > 1:
+        raise RuntimeError("one commit produced more than one Tantivy segment")
+    out: dict[str, bytes] = {}
+    for seg in meta["segments"]:
+        old = seg["segment_id"].replace("-", "")
+        parts = [(ext, (directory / f"{old}.{ext}").read_bytes()) for ext in BASE_EXTENSIONS
+                 if (directory / f"{old}.{ext}").exists()]
+        new = old if seg["segment_id"] in rank else _content_name(parts)
+        for ext, data in parts:
+            out[f"{new}.{ext}"] = data
+        if seg.get("deletes"):
+            stamp = seg["deletes"]["opstamp"]
+            out[f"{new}.{stamp}.del"] = (directory / f"{old}.{stamp}.del").read_bytes()
+        seg["segment_id"] = _dashed(new)
+    out["meta.json"] = json.dumps(meta, indent=2).encode()
     out[".managed.json"] = json.dumps(sorted(out), separators=(",", ":")).encode()
     return sorted(out.items())
 

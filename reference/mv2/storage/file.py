@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import LockedError, StorageIOError, UsageError
-from ..format.commit import encode_footer, encode_header, encode_toc_with_checksum
+from ..format.commit import FrameEncodings, encode_footer, encode_header, encode_toc_with_checksum
 from ..format.footer import FOOTER_SIZE
 from ..format.header import HEADER_SIZE, WAL_OFFSET
 from ..format.references import live_intervals, toc_references
@@ -89,6 +89,7 @@ class WritableFile:
         self.generation = generation
         self.wal_head = wal_head
         self.wal_sequence = wal_sequence  # last sequence the header records as committed
+        self.frame_encodings = FrameEncodings()  # frames' TOC bytes, reused across commits
         self.next_seq = next_seq
         self.toc_offset = toc_offset
         self.checkpoint_pos = 0  # where pending records start; 0 after any commit of ours
@@ -178,7 +179,7 @@ class WritableFile:
                     # The image needs room for all live bytes; an append needs only the new
                     # ones. The old file is intact, so commit the ordinary way instead.
                     self.compaction_error = exc
-        toc_bytes = encode_toc_with_checksum(toc, self.revision.name)
+        toc_bytes = encode_toc_with_checksum(toc, self.revision.name, self.frame_encodings)
         generation = self.generation + 1
         image = b"".join(blobs) + toc_bytes + encode_footer(toc_bytes, generation)
         self._write(image, self.end, "commit-write")
@@ -366,7 +367,7 @@ class WritableFile:
 
         for r in refs:
             r.holder[r.off_key] = remap(r.offset)
-        toc_bytes = encode_toc_with_checksum(new_toc, self.revision.name)
+        toc_bytes = encode_toc_with_checksum(new_toc, self.revision.name, self.frame_encodings)
         generation = self.generation + 1
         sequence = self.wal_sequence if carry_wal else self.next_seq - 1
         header = encode_header(toc_offset=data_end, toc_bytes=toc_bytes, wal_size=wal_size,

@@ -1,0 +1,146 @@
+"""Commits extend the indexes instead of rebuilding them (spec 9.1 R-LEX-005, 9.2 R-VEC-003),
+and re-encode only the frames that changed; the results equal a rebuild's."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+import mv2
+from conftest import GOLD_FILES
+from mv2.format.commit import FrameEncodings, encode_toc_with_checksum
+from mv2.index import lex
+from mv2.storage.snapshot import read_snapshot
+from mv2.storage.verify import analyze
+
+WORDS = "harbor ledger zebra amber falcon cedar meadow quartz river signal tundra violet".split()
+
+
+def text(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(8))
+
+
+def write(path, ops):
+    with mv2.create(path) as m:
+        for op in ops:
+            if op[0] == "put":
+                m.put(op[1], timestamp=op[2], embedding=op[3])
+            elif op[0] == "delete":
+                m.delete(op[1], timestamp=op[2])
+            else:
+                m.seal()
+
+
+def random_ops(seed: int, n: int = 60, seal_every: int = 3):
+    rng = random.Random(seed)
+    ops, alive = [], []
+    for i in range(n):
+        ops.append(("put", text(rng), 1000 + i, [rng.uniform(-1, 1) for _ in range(6)]))
+        alive.append(i)
+        if i % 7 == 6:
+            victim = alive.pop(rng.randrange(len(alive)))
+            ops.append(("delete", victim, 5000 + i))
+        if i % seal_every == seal_every - 1:
+            ops.append(("seal",))
+    return ops
+
+
+def lex_meta(path) -> tuple[dict, list[dict]]:
+    with read_snapshot(path) as s:
+        files = s.toc["indexes"]["lex_segments"]
+        meta = next(f for f in files if f["path"] == "meta.json")
+        return json.loads(s.source.read(meta["bytes_offset"], meta["bytes_length"], what="meta")), files
+
+
+@pytest.mark.req("R-LEX-005", "R-VEC-003")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_extended_indexes_answer_as_a_rebuild_does(tmp_path, seed):
+    ops = random_ops(seed)
+    inc, once = tmp_path / "inc.mv2", tmp_path / "once.mv2"
+    write(inc, ops)
+    write(once, [op for op in ops if op[0] != "seal"])  # one commit: everything built at once
+    assert analyze(inc).ok and analyze(once).ok
+    with mv2.open(inc) as a, mv2.open(once) as b:
+        assert a.dump()["frames"] == b.dump()["frames"]
+        for w in WORDS:
+            assert {h["frame_id"] for h in a.find(w, k=100)} == {h["frame_id"] for h in b.find(w, k=100)}, w
+        q = [0.3, -0.2, 0.5, 0.1, -0.7, 0.2]
+        assert [h["frame_id"] for h in a.find_vector(q, k=10)] == [h["frame_id"] for h in b.find_vector(q, k=10)]
+        assert a.stats()["vector_count"] >= b.stats()["vector_count"]
+
+
+@pytest.mark.req("R-LEX-005")
+def test_the_index_grows_by_segments_and_never_reaches_eight(tmp_path):
+    path = tmp_path / "m.mv2"
+    counts, shared = [], 0
+    m = mv2.create(path)
+    for i in range(20):
+        m.put(f"note {i} about the harbor", timestamp=i)
+        if i == 9:
+            m.delete(3, timestamp=100)
+        m.seal()
+        meta, files = lex_meta(path)
+        counts.append(len(meta["segments"]))
+        if i == 9:  # the deletion is a Tantivy bitset beside the segment that held frame 3
+            assert [f["path"] for f in files if f["path"].endswith(".del")] and \
+                sum((s["deletes"] or {}).get("num_deleted_docs", 0) for s in meta["segments"]) == 1
+        if i:
+            shared += len({(f["bytes_offset"], f["bytes_length"]) for f in files} & prev)
+        prev = {(f["bytes_offset"], f["bytes_length"]) for f in files}
+    m.close()
+    assert max(counts) == lex.MAX_SEGMENTS and counts[:7] == [1, 2, 3, 4, 5, 6, 7] and counts[7] == 1
+    assert shared > 100  # unchanged segment files keep their ranges from commit to commit
+    with mv2.open(path) as r:
+        assert sorted(h["frame_id"] for h in r.find("harbor", k=50)) == [i for i in range(20) if i != 3]
+
+
+@pytest.mark.req("R-VEC-003")
+def test_vector_segments_at_least_double_from_newest_to_oldest(tmp_path):
+    path = tmp_path / "m.mv2"
+    m = mv2.create(path)
+    for i in range(100):
+        m.put(f"v {i}", timestamp=i, embedding=[float(i), 1.0])
+        if i == 50:
+            m.delete(7, timestamp=500)
+        m.seal()
+        with read_snapshot(path) as s:
+            sizes = [x["vector_count"] for x in s.toc["segment_catalog"]["vec_segments"]]
+            assert s.toc["indexes"]["vec"]["bytes_length"] == 0 and s.toc["indexes"]["vec"]["vector_count"] == sum(sizes)
+        assert all(a >= 2 * b for a, b in zip(sizes, sizes[1:])), sizes
+    m.close()
+    assert len(sizes) <= 7 and sum(sizes) in (99, 100)  # frame 7's vector goes at the merge after its deletion
+    with mv2.open(path) as r:
+        assert [h["frame_id"] for h in r.find_vector([42.0, 1.0], k=1)] == [42]
+        assert 7 not in {h["frame_id"] for h in r.find_vector([7.0, 1.0], k=5)}
+
+
+def test_a_memvid_index_is_rebuilt_then_extended(tmp_path):
+    """memvid's segments have random names: the first commit rebuilds, the next ones extend."""
+    import shutil
+
+    src = next(p for p in GOLD_FILES if p.name == "put-loop.mv2" and "2.0.160" in str(p))
+    path = tmp_path / src.name
+    shutil.copy(src, path)
+    with mv2.open(path, "a") as m:
+        m.put("first of ours", timestamp=1800000000)
+        m.seal()
+        assert len(lex_meta(path)[0]["segments"]) == 1
+        m.put("second of ours", timestamp=1800000001)
+        m.seal()
+        assert len(lex_meta(path)[0]["segments"]) == 2
+    assert analyze(path).ok
+
+
+@pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_cached_frame_encodings_give_the_same_toc_bytes(path):
+    with read_snapshot(path, apply_wal=False) as s:
+        toc, rev = s.toc, s.revision.name
+        stored = bytes(s.source.read(s.commit.toc_offset, s.commit.toc_len, what="TOC"))
+    cache = FrameEncodings()
+    assert encode_toc_with_checksum(toc, rev, cache) == stored == encode_toc_with_checksum(toc, rev)
+    if toc["frames"]:  # a changed frame is re-encoded, the others come from the cache
+        changed = dict(toc, frames=[dict(toc["frames"][0], status="deleted")] + toc["frames"][1:])
+        assert encode_toc_with_checksum(changed, rev, cache) == encode_toc_with_checksum(changed, rev)
+        assert encode_toc_with_checksum(toc, rev, cache) == stored
