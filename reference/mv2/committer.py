@@ -42,7 +42,7 @@ class Plan:
     build_toc: Callable[[list[int], int], dict]
 
 
-def _lex_files(frames: list[FrameState], prev_toc: dict, docs: list[lex.LexDoc],
+def _lex_files(frames: list[FrameState], prev_toc: dict, docs: Callable[[int], list[lex.LexDoc]],
                read_range: Callable[[int, int], bytes] | None) -> tuple[list[tuple[str, bytes]], dict[str, dict]]:
     """The Tantivy files of this commit, and the previous commit's entries that it reuses.
 
@@ -64,13 +64,13 @@ def _lex_files(frames: list[FrameState], prev_toc: dict, docs: list[lex.LexDoc],
             known = len(prev_frames)
             deleted = [i for i, f in enumerate(prev_frames)
                        if f["status"] == "active" and frames[i].fields["status"] != "active"]
-            extended = lex.extend(prev_files, deleted, [d for d in docs if d.frame_id >= known])
+            extended = lex.extend(prev_files, deleted, docs(known))
             if extended is not None:
                 before = {e["path"]: e for e in prev_entries}
-                reused = {name: before[name] for name, data in extended
-                          if name in before and data == dict(prev_files)[name]}
+                old = dict(prev_files)
+                reused = {name: before[name] for name, data in extended if name in before and data == old[name]}
                 return extended, reused
-    return lex.pack(docs), {}
+    return lex.pack(docs(0)), {}
 
 
 def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore,
@@ -89,30 +89,39 @@ def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore
     known = len(prev_toc["frames"])
     mono = prev_toc["indexes"].get("vec")
     prev = list(prev_toc["segment_catalog"]["vec_segments"])
-    stack: list[tuple[dict | None, list[int]]] = []  # (kept descriptor or None, frame ids)
-    if read_range is not None and not (mono and mono["bytes_length"]):
-        for x in prev:
-            c = x["common"]
-            data = read_range(c["bytes_offset"], c["bytes_length"])
-            if blake3.blake3(data).digest() != bytes(c["checksum"]) or x["vector_compression"] != "none":
-                stack = []
+
+    def ids_of(x: dict) -> list[int] | None:
+        """The frame ids of a kept segment, read back only when it is about to be merged."""
+        c = x["common"]
+        data = read_range(c["bytes_offset"], c["bytes_length"])
+        if blake3.blake3(data).digest() != bytes(c["checksum"]) or x["vector_compression"] != "none":
+            return None
+        try:
+            return [int(i) for i in decode_vec_segment(data, offset=c["bytes_offset"]).ids]
+        except CorruptFileError:
+            return None
+
+    if read_range is not None and not (mono and mono["bytes_length"]) \
+            and all(x["vector_compression"] == "none" for x in prev):
+        # (descriptor of a kept segment or None for a new one, its size, its ids if known)
+        stack: list[tuple[dict | None, int, list[int] | None]] = [(x, x["vector_count"], None) for x in prev]
+        new = [fs.id for fs in frames if fs.id >= known and fs.id in active and fs.id in vectors]
+        if new:
+            stack.append((None, len(new), new))
+        intact = True
+        while len(stack) >= 2 and stack[-2][1] < 2 * stack[-1][1]:
+            (d1, _, older), (d2, _, newer) = stack[-2], stack[-1]
+            older = older if older is not None else ids_of(d1)
+            newer = newer if newer is not None else ids_of(d2)
+            if older is None or newer is None:
+                intact = False
                 break
-            try:
-                ids = [int(i) for i in decode_vec_segment(data, offset=c["bytes_offset"]).ids]
-            except CorruptFileError:
-                stack = []
-                break
-            stack.append((x, ids))
-        else:
-            new = [fs.id for fs in frames if fs.id >= known and fs.id in active and fs.id in vectors]
-            if new:
-                stack.append((None, new))
-            while len(stack) >= 2 and len(stack[-2][1]) < 2 * len(stack[-1][1]):
-                (_, older), (_, newer) = stack[-2], stack[-1]
-                stack[-2:] = [(None, sorted(i for i in older + newer if i in active and i in vectors))]
-            stack = [(d, ids) for d, ids in stack if d is not None or ids]
-            kept = [d for d, _ in stack if d is not None]
-            return kept, [(encode_flat(vectors, ids), ids) for d, ids in stack if d is None]
+            merged = sorted(i for i in older + newer if i in active and i in vectors)
+            stack[-2:] = [(None, len(merged), merged)]
+        if intact:
+            stack = [e for e in stack if e[0] is not None or e[1]]
+            kept = [d for d, _, _ in stack if d is not None]
+            return kept, [(encode_flat(vectors, ids), ids) for d, _, ids in stack if d is None]
     live = sorted(i for i in active if i in vectors)
     return [], ([(encode_flat(vectors, live), live)] if live else [])
 
@@ -131,11 +140,12 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
         if fs.pending and fs.fields["payload_offset"] is None and fs.inline_payload:
             payload_blobs.append((fs.id, fs.inline_payload))
 
-    active = [fs for fs in frames if fs.fields["status"] == "active"]
-    texts = {fs.id: text_of(fs) for fs in frames}
-    docs = [lex.LexDoc(fs.id, fs.fields["timestamp"], texts[fs.id] or "", tuple(fs.fields["tags"]),
-                       tuple(fs.fields["labels"]), fs.fields["track"], fs.fields["uri"])
-            for fs in active if fs.fields["role"] != "extracted_image"]
+    def docs(start: int) -> list[lex.LexDoc]:
+        """The full-text documents of the active frames with ids from ``start`` on."""
+        return [lex.LexDoc(fs.id, fs.fields["timestamp"], text_of(fs) or "", tuple(fs.fields["tags"]),
+                           tuple(fs.fields["labels"]), fs.fields["track"], fs.fields["uri"])
+                for fs in frames[start:] if fs.fields["status"] == "active" and fs.fields["role"] != "extracted_image"]
+
     tantivy_files, reused_lex = _lex_files(frames, prev_toc, docs, read_range)
     time_blob = encode_time_index(fields) if frames else None
     kept_vec, new_vec = _vec_segments(frames, prev_toc, vectors, read_range)
@@ -144,7 +154,7 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
     if has_sketch and frames:
         for fs in frames:
             if fs.id not in sketch_cache:
-                sketch_cache[fs.id] = sketch_entry(texts[fs.id])
+                sketch_cache[fs.id] = sketch_entry(text_of(fs))
         sketch_blob = encode_track([sketch_cache[fs.id] for fs in frames])
 
     blobs = [b for _, b in payload_blobs]

@@ -292,7 +292,10 @@ class Memory:
     def _reload(self) -> None:
         self._drop_search_cache()
         self._snap.close()
-        self._snap = read_snapshot(self.path)
+        # The TOC just committed is taken as written rather than decoded again, once its bytes
+        # in the file are found to be exactly those written.
+        self._snap = read_snapshot(self.path, revision=self._file.revision.name if self._file else None,
+                                   known_toc=self._file.last_toc if self._file else None)
         self._replayer = Replayer(self._snap.frames, wal_offset=self._snap.header["wal_offset"])
         self._dirty = self._snap.pending_count > 0  # a WAL growth carries pending records over
 

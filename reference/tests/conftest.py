@@ -14,6 +14,11 @@ GOLD_FILES = sorted(GOLD.rglob("*.mv2"))
 sys.path.insert(0, str(Path(__file__).parent))  # for crafting.py
 sys.path.insert(0, str(ROOT / "tools"))
 
+import mv2.storage.snapshot as _snapshot  # noqa: E402
+
+# Every reload after a commit checks that the writer's TOC value equals its decoded bytes.
+_snapshot.CHECK_KNOWN_TOC = True
+
 
 def gold_id(p: Path) -> str:
     return f"{p.parent.name}/{p.stem}"

@@ -144,3 +144,15 @@ def test_cached_frame_encodings_give_the_same_toc_bytes(path):
         changed = dict(toc, frames=[dict(toc["frames"][0], status="deleted")] + toc["frames"][1:])
         assert encode_toc_with_checksum(changed, rev, cache) == encode_toc_with_checksum(changed, rev)
         assert encode_toc_with_checksum(toc, rev, cache) == stored
+
+
+@pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_live_bytes_is_the_size_of_the_live_intervals(path):
+    from mv2.format.references import live_bytes, live_intervals, toc_references
+
+    with read_snapshot(path, apply_wal=False) as s:
+        lo, hi = s.data_start, s.commit.toc_offset
+        want = sum(b - a for a, b in live_intervals(toc_references(s.toc), lo, hi))
+        assert live_bytes(s.toc, lo, hi) == want
+        assert live_bytes(s.toc, lo, lo + (hi - lo) // 2) == sum(
+            b - a for a, b in live_intervals(toc_references(s.toc), lo, lo + (hi - lo) // 2))

@@ -104,7 +104,11 @@ def timeline(snap, text_of, *, since=None, until=None, reverse=False, limit=None
 
 def encode_time_index(frames) -> bytes:
     """The ``MVTI`` segment for a frame list: its active documents, sorted (spec 8)."""
-    import struct
+    import numpy as np
 
-    entries = TimeIndex.from_frames(frames).entries
-    return b"MVTI" + struct.pack("<Q", len(entries)) + b"".join(struct.pack("<qQ", t, fid) for t, fid in entries)
+    from ..format.time_index import ENTRY_DTYPE
+
+    docs = [(f["timestamp"], f["id"]) for f in frames if f["status"] == "active" and f["role"] == "document"]
+    entries = np.array(docs, dtype=ENTRY_DTYPE) if docs else np.zeros(0, dtype=ENTRY_DTYPE)
+    entries.sort(order=("timestamp", "frame_id"))
+    return b"MVTI" + len(entries).to_bytes(8, "little") + entries.tobytes()

@@ -35,7 +35,7 @@ from ..errors import LockedError, StorageIOError, UsageError
 from ..format.commit import FrameEncodings, encode_footer, encode_header, encode_toc_with_checksum
 from ..format.footer import FOOTER_SIZE
 from ..format.header import HEADER_SIZE, WAL_OFFSET
-from ..format.references import live_intervals, toc_references
+from ..format.references import live_bytes, live_intervals, toc_references
 from ..format.revisions import REVISIONS, Revision
 from ..format.wal import WAL_RECORD_HEADER_SIZE, WalRecordHeader
 from .lock import is_current, lock_exclusive, unlock
@@ -90,6 +90,7 @@ class WritableFile:
         self.wal_head = wal_head
         self.wal_sequence = wal_sequence  # last sequence the header records as committed
         self.frame_encodings = FrameEncodings()  # frames' TOC bytes, reused across commits
+        self.last_toc: tuple[int, bytes, dict] | None = None  # (offset, bytes, value) of our last commit
         self.next_seq = next_seq
         self.toc_offset = toc_offset
         self.checkpoint_pos = 0  # where pending records start; 0 after any commit of ours
@@ -189,6 +190,7 @@ class WritableFile:
         self.generation = generation
         self._reset_wal_and_header(toc_offset, toc_bytes)
         toc["toc_checksum"] = toc_bytes[-32:]
+        self.last_toc = (toc_offset, toc_bytes, toc)
         return CommitResult(toc_offset, toc, offsets, generation)
 
     def _reset_wal_and_header(self, toc_offset: int, toc_bytes: bytes) -> None:
@@ -324,7 +326,7 @@ class WritableFile:
 
     def _live_dead(self, toc: dict, hi: int) -> tuple[int, int]:
         lo = self.data_start
-        live = sum(b - a for a, b in live_intervals(toc_references(toc), lo, hi))
+        live = live_bytes(toc, lo, hi)
         return live, (hi - lo) - live
 
     def dead_bytes(self, toc: dict) -> tuple[int, int]:
@@ -419,6 +421,7 @@ class WritableFile:
             self.wal_sequence = sequence
         self.toc_offset = data_end
         new_toc["toc_checksum"] = toc_bytes[-32:]
+        self.last_toc = (data_end, toc_bytes, new_toc)
         return new_toc
 
     def close(self) -> None:

@@ -25,12 +25,16 @@ from ..format.header import HEADER_SIZE, MAGIC, SPEC_MAJOR, SPEC_MINOR, VERSION,
 from ..format.memories import decode_memories, memory_cards
 from ..format.payload import decode_payload, iter_canonical
 from ..format.gcpause import paused_gc
-from ..format.revisions import Revision, decode_toc
+from ..format.revisions import REVISIONS, Revision, decode_toc
 from ..format.wal import WAL_RECORD_HEADER_SIZE
 from .locate import Commit, Location, find_last_commit, require_commit
 from .replay import FrameState, apply_pending
 from .source import Source
 from .wal import WalScan, scan_wal
+
+CHECK_KNOWN_TOC = False
+"""When set (the test suite sets it), a ``known_toc`` given to :func:`read_snapshot` is also
+decoded from the file and the two values must be equal."""
 
 MAX_WAL_SIZE = 1 << 40
 """Largest WAL region a reader accepts; anything larger is a damaged header, not a real file."""
@@ -154,22 +158,34 @@ def read_header(src: Source) -> dict:
     return h
 
 
-def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "strict", revision: str | None = None) -> Snapshot:
+def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "strict", revision: str | None = None,
+                  known_toc: tuple[int, bytes, dict] | None = None) -> Snapshot:
+    """Read a file. ``known_toc`` is ``(offset, bytes, value)`` of a TOC the caller has just
+    written (a writer reloading after its commit): if the file's last commit is that TOC, byte
+    for byte, its value is taken instead of decoding the bytes again."""
     with paused_gc():  # a frame state per frame: many allocations, no cycles (format/gcpause.py)
-        return _read_snapshot(path_or_source, apply_wal=apply_wal, wal_mode=wal_mode, revision=revision)
+        return _read_snapshot(path_or_source, apply_wal=apply_wal, wal_mode=wal_mode, revision=revision,
+                              known_toc=known_toc)
 
 
-def _read_snapshot(path_or_source, *, apply_wal: bool, wal_mode: str, revision: str | None) -> Snapshot:
+def _toc_value(src: Source, commit: Commit, revision: str | None, known_toc):
+    data = src.read(commit.toc_offset, commit.toc_len, what="TOC")
+    if known_toc is not None and revision is not None and known_toc[0] == commit.toc_offset and known_toc[1] == data:
+        if CHECK_KNOWN_TOC:
+            decoded = decode_toc(data, base_offset=commit.toc_offset, revision=revision)[1]
+            assert decoded == known_toc[2], "the writer's TOC value differs from its decoded bytes"
+        return REVISIONS[revision], known_toc[2]
+    return decode_toc(data, base_offset=commit.toc_offset, revision=revision)
+
+
+def _read_snapshot(path_or_source, *, apply_wal: bool, wal_mode: str, revision: str | None, known_toc=None) -> Snapshot:
     src = path_or_source if isinstance(path_or_source, Source) else Source.open(path_or_source)
     try:
         header = read_header(src)
         data_start = header["wal_offset"] + header["wal_size"]
         location = find_last_commit(src, floor=data_start)
         commit = require_commit(location, src)
-        rev, toc_value = decode_toc(
-            src.read(commit.toc_offset, commit.toc_len, what="TOC"), base_offset=commit.toc_offset, revision=revision
-        )
-        toc = toc_value
+        rev, toc = _toc_value(src, commit, revision, known_toc)
         wal = scan_wal(
             src,
             wal_offset=header["wal_offset"],
