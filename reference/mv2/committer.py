@@ -126,6 +126,23 @@ def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore
     return [], ([(encode_flat(vectors, live), live)] if live else [])
 
 
+def _frame_fields(frames: list[FrameState], prev: list[dict]) -> list[dict]:
+    """The frames of the new TOC: the previous TOC's own dict for every committed frame that
+    replay did not change (replay changes only ``status`` and ``superseded_by``), a copy of the
+    frame state for the others. Copying every frame costs more than the rest of a small commit."""
+    out = []
+    for fs in frames:
+        f = fs.fields
+        if not fs.pending and f["id"] < len(prev):
+            p = prev[f["id"]]
+            if p["status"] == f["status"] and p["superseded_by"] == f["superseded_by"] \
+                    and p["payload_offset"] == f["payload_offset"]:
+                out.append(p)
+                continue
+        out.append(dict(f))
+    return out
+
+
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                 text_of: Callable[[FrameState], str | None], vectors: VectorStore,
                 sketch_cache: dict[int, bytes], read_range: Callable[[int, int], bytes] | None = None) -> Plan:
@@ -134,7 +151,7 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
     rebuilt."""
     # The TOC is built from copies: a commit that fails must leave the frame state untouched,
     # so that a retry plans the same commit again.
-    fields = [dict(fs.fields) for fs in frames]
+    fields = _frame_fields(frames, prev_toc["frames"])
     payload_blobs: list[tuple[int, bytes]] = []
     for fs in frames:
         if fs.pending and fs.fields["payload_offset"] is None and fs.inline_payload:

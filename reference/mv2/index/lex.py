@@ -29,6 +29,21 @@ from pathlib import Path
 import blake3
 import tantivy
 
+def _scratch_root() -> str | None:
+    """Where the scratch copies of an index go: a memory-backed file system when the machine
+    has one. Tantivy syncs every file it commits, and a commit here writes a few dozen files;
+    on a disk that is most of a small commit's cost, and these copies never need to survive."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+SCRATCH_ROOT = _scratch_root()
+
+
+def scratch_dir(prefix: str) -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix=prefix, dir=SCRATCH_ROOT, ignore_cleanup_errors=True)
+
+
 HEAP_BYTES = 1 << 30
 """Indexing memory budget: with one thread, Tantivy flushes a segment only when this is
 exhausted, so every commit of fewer than roughly a million short documents is one segment."""
@@ -165,7 +180,7 @@ def _content_name(parts: list[tuple[str, bytes]]) -> str:
 
 
 def _empty_meta() -> dict:
-    with tempfile.TemporaryDirectory(prefix="mv2-lex-", ignore_cleanup_errors=True) as tmp:
+    with scratch_dir("mv2-lex-") as tmp:
         build_directory([], Path(tmp))
         return json.loads((Path(tmp) / "meta.json").read_text())
 
@@ -211,7 +226,7 @@ def extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc]
         return None
     if not adding and not deleted:
         return sorted(prev)
-    with tempfile.TemporaryDirectory(prefix="mv2-lex-", ignore_cleanup_errors=True) as tmp:
+    with scratch_dir("mv2-lex-") as tmp:
         d = Path(tmp)
         unpack(prev, d)
         index = tantivy.Index.open(str(d))
@@ -252,7 +267,7 @@ def _collect_extended(directory: Path, order: list[str]) -> list[tuple[str, byte
 
 def pack(docs: list[LexDoc]) -> list[tuple[str, bytes]]:
     """The packed Tantivy files for ``docs``: (file name, bytes), sorted by name."""
-    with tempfile.TemporaryDirectory(prefix="mv2-lex-", ignore_cleanup_errors=True) as tmp:
+    with scratch_dir("mv2-lex-") as tmp:
         d = Path(tmp)
         build_directory(docs, d)
         return collect(d)

@@ -34,6 +34,7 @@ import tantivy
 
 from ..errors import UsageError
 from ..format.sketch import FILTER_BITS, sketch_entry, tokens as sketch_tokens
+from . import lex
 from .lex import register_tokenizers, unpack
 from .query import DateRange, Field, Node, ParsedQuery, Phrase, Wildcard, Word, parse_query
 
@@ -60,7 +61,7 @@ class LexIndex:
     """A Tantivy index opened from packed files (R-LEX-002)."""
 
     def __init__(self, files: list[tuple[str, bytes]]):
-        self._dir = tempfile.mkdtemp(prefix="mv2-search-")
+        self._dir = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.SCRATCH_ROOT)
         try:
             unpack(files, Path(self._dir))
             self.index = tantivy.Index.open(self._dir)
