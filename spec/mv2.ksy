@@ -245,6 +245,31 @@ types:
         repeat-expr: count
         doc: Entries sorted by (timestamp, frame_id) ascending.
         doc-ref: spec/08-time-index.md
+  track_header:
+    doc: |
+      The framing of the memories track (`MVMC`) and the logic mesh (`MVLM`). It is located
+      by the TOC's `memories_track` or `logic_mesh` manifest, which this description does not
+      decode: instantiate this type on the `bytes_length` bytes at `bytes_offset`. The
+      segment is exactly 14 + length bytes; the body is one zstd frame (for the memories
+      track, of a JSON document of memory cards).
+    doc-ref: spec/09-segments.md#96-memories-track
+    seq:
+      - id: magic
+        size: 4
+        doc: ASCII "MVMC" (memories) or "MVLM" (logic mesh).
+        doc-ref: spec/09-segments.md#96-memories-track
+      - id: version
+        type: u2
+        doc: 1.
+        doc-ref: spec/09-segments.md#96-memories-track
+      - id: length
+        type: u8
+        doc: Number of body bytes that follow.
+        doc-ref: spec/09-segments.md#96-memories-track
+      - id: body
+        size: length
+        doc: One zstd frame.
+        doc-ref: spec/09-segments.md#96-memories-track
   time_entry:
     doc: One time index entry. There is no byte-offset field (Appendix B).
     doc-ref: spec/08-time-index.md

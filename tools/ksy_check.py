@@ -309,6 +309,7 @@ def check_file(path: Path, Mv2: type) -> FileReport:
         rep.summary["time_index"] = "skipped"
         return rep
     rep.summary["revision"] = rev
+    _check_memories(rep, data, toc_value, Mv2)
     m = toc_value["time_index"]
     if m is None:
         rep.summary["time_index"] = "none"
@@ -352,6 +353,31 @@ def check_file(path: Path, Mv2: type) -> FileReport:
         rep.notes.append(f"time index: count {ct.count} != manifest entry_count {m['entry_count']}")
     rep.summary["time_index"] = f"{ct.count} entries"
     return rep
+
+
+def _check_memories(rep: FileReport, data: bytes, toc_value: dict, Mv2: type) -> None:
+    """The memories track's framing, read by both parsers."""
+    from kaitaistruct import BytesIO, KaitaiStream
+
+    from mv2.format.segments import TrackHeader
+
+    m = toc_value.get("memories_track")
+    if m is None or not m["bytes_length"]:
+        rep.summary["memories"] = "none"
+        return
+    seg = data[m["bytes_offset"] : m["bytes_offset"] + m["bytes_length"]]
+    try:
+        ct = TrackHeader.parse(seg)
+        kio = KaitaiStream(BytesIO(seg))
+        kt = Mv2.TrackHeader(kio)
+    except Exception as exc:  # noqa: BLE001
+        rep.mismatches.append(f"memories track at {m['bytes_offset']}: a parser fails ({type(exc).__name__}: {exc})")
+        return
+    _same(rep, "memories.magic", bytes(kt.magic), bytes(ct.magic))
+    _same(rep, "memories.version", kt.version, ct.version)
+    _same(rep, "memories.length", kt.length, ct.length)
+    _same(rep, "memories (bytes consumed)", kio.pos(), len(seg))
+    rep.summary["memories"] = f"{ct.length} body bytes"
 
 
 # --- driving --------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ def test_checker_sees_every_part(Mv2):
     assert {r.summary["revision"] for r in reports} == {"memvid-2.0.160", "memvid-2.0.123"}
     assert sum(r.summary["time_index"] not in ("none", "skipped") for r in reports) >= 20
     assert all("sentinel at" in r.summary["wal"] for r in reports)
+    assert any(r.summary.get("memories", "none") != "none" for r in reports)  # the memory-cards file
 
 
 # --- crafted edge cases of the WAL framing: both parsers must still agree -------------------------
