@@ -321,13 +321,17 @@ class _Verifier:
         r = self.live.get(name)
         return None if r is None else self.src.view(r.offset, r.length, what=name)
 
+    def _track(self, key: str, name: str):
+        """(manifest, bytes) of a track the TOC lists under ``key`` whose checksum matched, else None."""
+        m = self.s.toc.get(key)
+        data = None if m is None else self._bytes(name)
+        return None if data is None else (m, data)
+
     def time_index(self) -> None:
-        m = self.s.toc["time_index"]
-        if m is None:
+        found = self._track("time_index", "time index")
+        if found is None:
             return
-        data = self._bytes("time index")
-        if data is None:
-            return
+        m, data = found
         off = m["bytes_offset"]
         if len(data) < TIME_HEADER_SIZE or bytes(data[:4]) != TIME_MAGIC:
             self.fail("MV2-E-TIME-DECODE", off, "time index does not start with MVTI and a count")
@@ -356,12 +360,10 @@ class _Verifier:
             self.fail("MV2-E-LEX-MISMATCH", self.s.commit.toc_offset, "a Tantivy file path is listed twice")
 
     def sketch(self) -> None:
-        m = self.s.toc.get("sketch_track")
-        if m is None:
+        found = self._track("sketch_track", "sketch track")
+        if found is None:
             return
-        data = self._bytes("sketch track")
-        if data is None:
-            return
+        m, data = found
         off = m["bytes_offset"]
         if len(data) < SKETCH_HEADER_SIZE:
             self.fail("MV2-E-SEG-DECODE", off, "sketch track shorter than its header")
@@ -375,12 +377,10 @@ class _Verifier:
             self.warn("MV2-W-SKETCH-STALE", off, f"sketch track has {hdr.entry_count} entries for {len(self.s.committed_frames)} frames; memvid's search pre-filter will misattribute entries")
 
     def memories(self) -> None:
-        m = self.s.toc.get("memories_track")
-        if m is None:
+        found = self._track("memories_track", "memories track")
+        if found is None:
             return
-        data = self._bytes("memories track")
-        if data is None:
-            return
+        m, data = found
         off = m["bytes_offset"]
         try:
             doc = decode_memories(data, offset=off)
