@@ -156,3 +156,25 @@ def test_live_bytes_is_the_size_of_the_live_intervals(path):
         assert live_bytes(s.toc, lo, hi) == want
         assert live_bytes(s.toc, lo, lo + (hi - lo) // 2) == sum(
             b - a for a, b in live_intervals(toc_references(s.toc), lo, lo + (hi - lo) // 2))
+
+
+def test_index_scratch_space_falls_back_when_memory_space_is_short(tmp_path, monkeypatch):
+    """A small /dev/shm (containers mount 64 MiB) must not make commits or searches fail."""
+    import os
+    from collections import namedtuple
+
+    Stat = namedtuple("Stat", "f_bavail f_frsize")
+    monkeypatch.setattr(lex, "SHM", str(tmp_path))
+    monkeypatch.setattr(os, "statvfs", lambda p: Stat(1, 4096))  # 4 KiB free
+    assert lex.scratch_root(1 << 20) is None
+    monkeypatch.setattr(os, "statvfs", lambda p: Stat(1 << 20, 4096))  # 4 GiB free
+    assert lex.scratch_root(1 << 20) == str(tmp_path)
+    monkeypatch.setattr(lex, "SHM", str(tmp_path / "missing"))
+    assert lex.scratch_root(0) is None
+    path = tmp_path / "m.mv2"
+    with mv2.create(path) as m:
+        m.put("harbor ledger", timestamp=1)
+        m.seal()
+        m.put("harbor zebra", timestamp=2)
+        assert {h["frame_id"] for h in m.find("harbor")} == {0, 1}
+    assert analyze(path).ok

@@ -29,19 +29,28 @@ from pathlib import Path
 import blake3
 import tantivy
 
-def _scratch_root() -> str | None:
-    """Where the scratch copies of an index go: a memory-backed file system when the machine
-    has one. Tantivy syncs every file it commits, and a commit here writes a few dozen files;
-    on a disk that is most of a small commit's cost, and these copies never need to survive."""
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+SHM = "/dev/shm"
+SHM_HEADROOM = 64 << 20
 
 
-SCRATCH_ROOT = _scratch_root()
+def scratch_root(need: int) -> str | None:
+    """Where a scratch copy of an index of about ``need`` bytes goes: a memory-backed file
+    system when the machine has one with room to spare, else the default temporary directory.
+
+    Tantivy syncs every file it commits, and a commit here writes a few dozen files; on a disk
+    that is most of a small commit's cost, and these copies never need to survive. Containers
+    often mount a small ``/dev/shm`` (64 MiB), hence the check of its free space."""
+    try:
+        if not os.access(SHM, os.W_OK | os.X_OK):
+            return None
+        st = os.statvfs(SHM)
+    except OSError:
+        return None
+    return SHM if st.f_bavail * st.f_frsize >= 2 * need + SHM_HEADROOM else None
 
 
-def scratch_dir(prefix: str) -> tempfile.TemporaryDirectory:
-    return tempfile.TemporaryDirectory(prefix=prefix, dir=SCRATCH_ROOT, ignore_cleanup_errors=True)
+def scratch_dir(prefix: str, need: int) -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix=prefix, dir=scratch_root(need), ignore_cleanup_errors=True)
 
 
 HEAP_BYTES = 1 << 30
@@ -180,7 +189,7 @@ def _content_name(parts: list[tuple[str, bytes]]) -> str:
 
 
 def _empty_meta() -> dict:
-    with scratch_dir("mv2-lex-") as tmp:
+    with scratch_dir("mv2-lex-", 0) as tmp:
         build_directory([], Path(tmp))
         return json.loads((Path(tmp) / "meta.json").read_text())
 
@@ -226,7 +235,7 @@ def extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc]
         return None
     if not adding and not deleted:
         return sorted(prev)
-    with scratch_dir("mv2-lex-") as tmp:
+    with scratch_dir("mv2-lex-", sum(len(b) for _, b in prev) + 4 * sum(len(d.content) for d in adding)) as tmp:
         d = Path(tmp)
         unpack(prev, d)
         index = tantivy.Index.open(str(d))
@@ -267,7 +276,7 @@ def _collect_extended(directory: Path, order: list[str]) -> list[tuple[str, byte
 
 def pack(docs: list[LexDoc]) -> list[tuple[str, bytes]]:
     """The packed Tantivy files for ``docs``: (file name, bytes), sorted by name."""
-    with scratch_dir("mv2-lex-") as tmp:
+    with scratch_dir("mv2-lex-", 4 * sum(len(d.content) for d in docs)) as tmp:
         d = Path(tmp)
         build_directory(docs, d)
         return collect(d)

@@ -61,7 +61,7 @@ class LexIndex:
     """A Tantivy index opened from packed files (R-LEX-002)."""
 
     def __init__(self, files: list[tuple[str, bytes]]):
-        self._dir = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.SCRATCH_ROOT)
+        self._dir = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.scratch_root(sum(len(b) for _, b in files)))
         try:
             unpack(files, Path(self._dir))
             self.index = tantivy.Index.open(self._dir)
