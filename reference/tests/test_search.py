@@ -184,6 +184,23 @@ def test_exact_search_is_the_brute_force_answer():
             assert [f for f, _ in ix.exact(q, k)] == [int(ids[i]) for i in want]
 
 
+@pytest.mark.req("R-SRCH-007")
+def test_exact_ties_at_the_cut_go_to_the_lower_frame_id():
+    """Vectors at exactly the same distance: whichever k are returned are the lowest ids."""
+    from mv2.index.vecsearch import VectorIndex
+
+    rng = np.random.default_rng(5)
+    m = np.array([[float(i % 7), 1.0, 0.0] for i in range(60)], dtype=np.float32)
+    for _ in range(20):
+        perm = rng.permutation(60)  # the store's row order must not matter
+        ix = VectorIndex(np.arange(60)[perm] * 2, m[perm])
+        q = np.array([3.0, 1.0, 0.0], dtype=np.float32)
+        d = ((m - q) ** 2).sum(axis=1)
+        for k in (1, 2, 5, 9, 12, 30):
+            want = sorted(range(60), key=lambda i: (d[i], i))[:k]
+            assert [f for f, _ in ix.exact(q, k)] == [2 * i for i in want], k
+
+
 def test_vector_search_respects_status_and_time(tmp_path):
     path = tmp_path / "v.mv2"
     with mv2.create(path) as m:

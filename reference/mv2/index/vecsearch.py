@@ -68,8 +68,9 @@ class VectorIndex:
             cand = np.flatnonzero(rough - err <= upper)
             m, ids = m[cand], ids[cand]
         d = ((m - q) ** 2).sum(axis=1)
-        part = np.argpartition(d, k - 1)[:k] if k < len(ids) else np.arange(len(ids))
-        order = part[np.lexsort((ids[part], d[part]))]  # by distance, then by frame id
+        # Every vector as close as the k-th, so that a tie at the cut goes to the lower frame id.
+        part = np.flatnonzero(d <= np.partition(d, k - 1)[k - 1]) if k < len(ids) else np.arange(len(ids))
+        order = part[np.lexsort((ids[part], d[part]))][:k]  # by distance, then by frame id
         return [(int(ids[i]), float(d[i])) for i in order]
 
     def search(self, vector, k: int, *, mask: np.ndarray | None = None, exact: bool = False) -> list[tuple[int, float]]:
