@@ -95,6 +95,15 @@ def scenarios() -> dict[str, dict]:
                                 "is written compacted", wal_size=4096, policy={"compact_min_dead": 0}, reqs=["R-DUR-004"], ops=[
         op for i in range(12) for op in ([{"op": "put", "text": words(i, 30), "timestamp": i, "uri": f"mv2://c/{i}"}]
                                          + ([{"op": "delete", "frame_id": i - 2}] if i % 5 == 4 else []) + [{"op": "seal"}])])
+    s["many-commits"] = dict(
+        desc="26 puts with 4-dimensional embeddings, a seal after every second put, a delete every seventh: the "
+             "full-text index grows by segments with deletion bitsets and is rebuilt at its segment limit; "
+             "vector segments are merged geometrically", wal_size=65536, reqs=["R-LEX-005", "R-VEC-003"], ops=[
+            op for i in range(26) for op in (
+                [{"op": "put", "text": words(i, 10), "timestamp": 1700000000 + 60 * i, "uri": f"mv2://m/{i}",
+                  "embedding": [round(((i * 13 + k * 7) % 23) / 23 - 0.5, 6) for k in range(4)]}]
+                + ([{"op": "delete", "frame_id": i - 3}] if i % 7 == 6 else [])
+                + ([{"op": "seal"}] if i % 2 else []))])
     s["empty-texts"] = dict(desc="puts with empty and whitespace-only text", wal_size=65536, ops=[
         {"op": "put", "text": t, "timestamp": i} for i, t in enumerate(["", "   ", "\n\t", "x"])])
     return s
