@@ -42,6 +42,16 @@ class Plan:
     build_toc: Callable[[list[int], int], dict]
 
 
+def _read_checked(read_range: Callable[[int, int], bytes], offset: int, length: int, checksum) -> bytes | None:
+    """Bytes the previous TOC lists, or None if they lie outside the file or fail their
+    checksum (memvid leaves stale manifests behind; spec 7.2)."""
+    try:
+        data = read_range(offset, length)
+    except CorruptFileError:
+        return None
+    return data if blake3.blake3(data).digest() == bytes(checksum) else None
+
+
 def _lex_files(frames: list[FrameState], prev_toc: dict, docs: Callable[[int], list[lex.LexDoc]],
                read_range: Callable[[int, int], bytes] | None) -> tuple[list[tuple[str, bytes]], dict[str, dict]]:
     """The Tantivy files of this commit, and the previous commit's entries that it reuses.
@@ -55,9 +65,9 @@ def _lex_files(frames: list[FrameState], prev_toc: dict, docs: Callable[[int], l
     if read_range is not None and prev_entries and prev_frames:
         prev_files, intact = [], True
         for e in prev_entries:
-            data = read_range(e["bytes_offset"], e["bytes_length"])
-            if blake3.blake3(data).digest() != bytes(e["checksum"]):
-                intact = False  # never build on bytes that fail their checksum
+            data = _read_checked(read_range, e["bytes_offset"], e["bytes_length"], e["checksum"])
+            if data is None:
+                intact = False  # never build on bytes that are missing or fail their checksum
                 break
             prev_files.append((e["path"], data))
         if intact:
@@ -93,8 +103,8 @@ def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore
     def ids_of(x: dict) -> list[int] | None:
         """The frame ids of a kept segment, read back only when it is about to be merged."""
         c = x["common"]
-        data = read_range(c["bytes_offset"], c["bytes_length"])
-        if blake3.blake3(data).digest() != bytes(c["checksum"]) or x["vector_compression"] != "none":
+        data = _read_checked(read_range, c["bytes_offset"], c["bytes_length"], c["checksum"])
+        if data is None or x["vector_compression"] != "none":
             return None
         try:
             return [int(i) for i in decode_vec_segment(data, offset=c["bytes_offset"]).ids]

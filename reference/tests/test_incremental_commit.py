@@ -178,3 +178,48 @@ def test_index_scratch_space_falls_back_when_memory_space_is_short(tmp_path, mon
         m.put("harbor zebra", timestamp=2)
         assert {h["frame_id"] for h in m.find("harbor")} == {0, 1}
     assert analyze(path).ok
+
+
+def test_an_index_that_looks_like_ours_but_does_not_open_is_rebuilt():
+    """Checksums can be made to match anything: extending must never trust the old files
+    beyond what Tantivy accepts, and falls back to a rebuild."""
+    files = dict(lex.pack([lex.LexDoc(i, i, f"doc {i} harbor") for i in range(5)]))
+    meta = json.loads(files["meta.json"])
+    old = meta["segments"][0]["segment_id"].replace("-", "")
+    parts = {ext: files.pop(f"{old}.{ext}") for ext in lex.BASE_EXTENSIONS if f"{old}.{ext}" in files}
+    parts["term"] = b"\x00garbage" * 16
+    new = lex._content_name([(ext, parts[ext]) for ext in lex.BASE_EXTENSIONS if ext in parts])
+    files.update({f"{new}.{ext}": data for ext, data in parts.items()})
+    meta["segments"][0]["segment_id"] = lex._dashed(new)
+    files["meta.json"] = json.dumps(meta).encode()
+    forged = sorted(files.items())
+    assert lex._is_ours(meta, files)  # it passes every check short of opening it
+    with pytest.raises(Exception):  # what Tantivy does with it
+        lex._extend(forged, [1], [lex.LexDoc(9, 9, "new harbor doc")])
+    assert lex.extend(forged, [1], [lex.LexDoc(9, 9, "new harbor doc")]) is None
+
+
+@pytest.mark.parametrize("target", ["lex", "vec"])
+def test_a_commit_over_index_ranges_outside_the_file_rebuilds(tmp_path, target):
+    """The previous commit's index ranges may lie outside the file (memvid leaves stale
+    manifests): the next commit rebuilds that index instead of failing."""
+    import crafting as C
+
+    path = tmp_path / "m.mv2"
+    with mv2.create(path) as m:
+        for i in range(4):
+            m.put(f"harbor note {i}", timestamp=i, embedding=[float(i), 1.0])
+    data = path.read_bytes()
+
+    def far(t):
+        if target == "lex":
+            t["indexes"]["lex_segments"][0]["bytes_offset"] = len(data) + 4096
+        else:
+            t["segment_catalog"]["vec_segments"][0]["common"]["bytes_offset"] = len(data) + 4096
+    path.write_bytes(C.rewrite_toc(data, far))
+    with mv2.open(path, "a") as m:
+        m.put("harbor note 4", timestamp=4, embedding=[4.0, 1.0])
+    assert analyze(path).ok
+    with mv2.open(path) as m:
+        assert {h["frame_id"] for h in m.find("harbor", k=10)} == set(range(5))
+        assert [h["frame_id"] for h in m.find_vector([4.0, 1.0], k=1)] == [4]

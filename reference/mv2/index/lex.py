@@ -222,13 +222,18 @@ def extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc]
     The new segment is named by the hash of its files; a deletion adds Tantivy's
     ``<segment>.<opstamp>.del`` bitset. ``meta.json`` lists the segments in a fixed order:
     those of ``prev`` in their order, then the new one."""
+    try:
+        return _extend(prev, deleted, docs)
+    except Exception:  # noqa: BLE001 - any doubt about the old index (even a checksum-valid
+        # one that Tantivy or our reading of it rejects) means: rebuild from the frames.
+        return None
+
+
+def _extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc]) -> list[tuple[str, bytes]] | None:
     files = dict(prev)
     if "meta.json" not in files:
         return None
-    try:
-        meta = json.loads(files["meta.json"])
-    except ValueError:
-        return None
+    meta = json.loads(files["meta.json"])
     order = [seg["segment_id"] for seg in meta.get("segments", [])]
     adding = [d for d in docs if d.content.strip()]
     if len(order) + bool(adding) > MAX_SEGMENTS or not _is_ours(meta, files):
