@@ -101,6 +101,21 @@ def _memories_version_2(data):
     return C.rewrite_toc(data, lambda t: t["memories_track"].__setitem__("checksum", blake3.blake3(body).digest()))
 
 
+def _rename_tantivy_file(toc):
+    for x in toc["indexes"]["lex_segments"]:
+        if x["path"] == "meta.json":
+            x["path"] = "../escape"
+    for x in toc["segment_catalog"]["tantivy_segments"]:
+        if x["path"] == "meta.json":
+            x["path"] = "../escape"
+
+
+def _drop_store_file(toc):
+    ix, cat = toc["indexes"], toc["segment_catalog"]
+    ix["lex_segments"] = [x for x in ix["lex_segments"] if not x["path"].endswith(".store")]
+    cat["tantivy_segments"] = [x for x in cat["tantivy_segments"] if not x["path"].endswith(".store")]
+
+
 def _corrupt_newer_commit(data):
     off = struct.unpack_from("<Q", data, 8)[0]
     newer = bytearray(data[off:])
@@ -278,6 +293,10 @@ CASES: list[Case] = [
          _edit(_set(["frames", 0, "status"], "deleted")), None, ["R-TIME-003"]),
     Case("lex.mismatch.001", "single-160", "the two Tantivy file lists differ", "MV2-E-LEX-MISMATCH",
          lambda d: C.rewrite_toc(d, _pop_tantivy), None, ["R-TOC-004"]),
+    Case("lex.files.001", "single-160", "a Tantivy file named ../escape in both lists (checksums right)", "MV2-E-LEX-FILES",
+         lambda d: C.rewrite_toc(d, _rename_tantivy_file), None, ["R-LEX-006"]),
+    Case("lex.files.002", "single-160", "a segment's .store file dropped from both lists (meta.json still names it)",
+         "MV2-E-LEX-FILES", lambda d: C.rewrite_toc(d, _drop_store_file), None, ["R-LEX-006"]),
     Case("sketch.decode.001", "single-160", "sketch entry_count disagrees with the segment", "MV2-E-SEG-DECODE",
          lambda d: C.rewrite_toc(d, _set(["sketch_track", "entry_count"], 7)), None, ["R-SKT-001"]),
     Case("vec.decode.001", "vectors8-160", "a catalog vec segment's vector_count off by one", "MV2-E-SEG-DECODE",

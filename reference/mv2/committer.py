@@ -111,10 +111,22 @@ def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore
         except CorruptFileError:
             return None
 
-    if read_range is not None and not (mono and mono["bytes_length"]) \
-            and all(x["vector_compression"] == "none" for x in prev):
+    def plausible(x: dict) -> bool:
+        """A kept segment is trusted without being read back only if its descriptor agrees
+        with the flat layout's size and the vectors' dimension."""
+        return x["vector_compression"] == "none" and x["dimension"] == vectors.dimension and \
+            x["common"]["bytes_length"] == 8 + x["vector_count"] * (16 + 4 * x["dimension"])
+
+    if read_range is not None and not (mono and mono["bytes_length"]) and all(plausible(x) for x in prev):
         # (descriptor of a kept segment or None for a new one, its size, its ids if known)
-        stack: list[tuple[dict | None, int, list[int] | None]] = [(x, x["vector_count"], None) for x in prev]
+        seen: set[tuple[int, int]] = set()
+        unique = []
+        for x in prev:  # the same segment listed twice would count its vectors twice
+            key = (x["common"]["bytes_offset"], x["common"]["bytes_length"])
+            if key not in seen:
+                seen.add(key)
+                unique.append(x)
+        stack: list[tuple[dict | None, int, list[int] | None]] = [(x, x["vector_count"], None) for x in unique]
         new = [fs.id for fs in frames if fs.id >= known and fs.id in active and fs.id in vectors]
         if new:
             stack.append((None, len(new), new))

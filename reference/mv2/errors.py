@@ -78,6 +78,7 @@ _ENTRIES = [
     ("MV2-E-TIME-ORDER", "invalid", "time index entries are not sorted by (timestamp, frame_id)", "time-index"),
     ("MV2-E-TIME-MISMATCH", "invalid", "time index entries disagree with the frames", "time-index"),
     ("MV2-E-LEX-MISMATCH", "invalid", "the two lists of Tantivy files in the TOC disagree", "lex-vec"),
+    ("MV2-E-LEX-FILES", "malformed", "the Tantivy files do not form an index directory (a name that is not a plain file name, or files Tantivy cannot open)", "lex-vec"),
     ("MV2-E-SKETCH-MISMATCH", "invalid", "the sketch track disagrees with the frames", "segments"),
     # warnings: writer defects memvid-sdk itself produces; they do not make a file invalid
     ("MV2-W-STALE-MANIFEST", "warning", "a manifest points at bytes another structure owns; the index is absent", "checksums"),

@@ -186,3 +186,18 @@ def test_an_undecodable_vector_index_is_unsupported_only_if_it_says_pq96(tmp_pat
             assert m.find("doc", k=3)
             with pytest.raises(mv2.UnsupportedError, match="pq96"):
                 m.find_vector([1.0, 1.0, 0.5, 0.25], k=1)
+
+
+@pytest.mark.req("R-LEX-006")
+@pytest.mark.parametrize("case_id", ["lex.files.001", "lex.files.002"])
+def test_an_unusable_tantivy_directory_is_a_coded_error_when_searching(tmp_path, case_id):
+    """Every checksum matches, yet the files are not an index: search says so with a code."""
+    import mv2
+
+    case = next(c for c in M.CASES if c.id == case_id)
+    path = tmp_path / "m.mv2"
+    path.write_bytes(case.build())
+    with mv2.open(path) as m:
+        with pytest.raises(CorruptFileError) as exc:
+            m.find("penicillin")
+    assert exc.value.code == "MV2-E-LEX-FILES"

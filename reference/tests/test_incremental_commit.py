@@ -223,3 +223,23 @@ def test_a_commit_over_index_ranges_outside_the_file_rebuilds(tmp_path, target):
     with mv2.open(path) as m:
         assert {h["frame_id"] for h in m.find("harbor", k=10)} == set(range(5))
         assert [h["frame_id"] for h in m.find_vector([4.0, 1.0], k=1)] == [4]
+
+
+@pytest.mark.parametrize("name", ["memvid-sdk-2.0.123/single.mv2", "memvid-sdk-2.0.123/vectors-8d.mv2",
+                                  "memvid-sdk-2.0.160/single.mv2"])
+def test_after_a_commit_the_memory_shows_what_the_file_holds(tmp_path, name):
+    """A writer's view after its commit equals a fresh reader's, in every revision (an older
+    revision drops fields the writer's values carry, so its TOC is decoded, not reused)."""
+    import shutil
+
+    from conftest import GOLD
+
+    path = tmp_path / "m.mv2"
+    shutil.copy(GOLD / name, path)
+    m = mv2.open(path, "a")
+    m.put("a new note about the harbor", timestamp=1_800_000_000)
+    m.seal()
+    live = m.dump()
+    m.close()
+    with mv2.open(path) as r:
+        assert r.dump() == live

@@ -103,16 +103,12 @@ def live_bytes(toc: dict, lo: int, hi: int) -> int:
     :func:`live_intervals` covers, computed with arrays (a writer asks on every commit)."""
     import numpy as np
 
-    frames = toc["frames"]
-    offs = [f["payload_offset"] or 0 for f in frames]
-    lens = [f["payload_length"] for f in frames]
-    for r in toc_references(toc, frames=[]):
-        offs.append(r.offset)
-        lens.append(r.length)
-    a = np.array(offs, dtype=np.int64)
-    b = a + np.array(lens, dtype=np.int64)
-    keep = (b > a) & (a >= lo) & (b <= hi)
-    a, b = a[keep], b[keep]
+    spans = [(f["payload_offset"] or 0, f["payload_length"]) for f in toc["frames"]]
+    spans += [(r.offset, r.length) for r in toc_references(toc, frames=[])]
+    # Filtered before the arrays are built: a damaged TOC can hold values past 64 bits.
+    kept = [(o, o + n) for o, n in spans if n > 0 and lo <= o and o + n <= hi]
+    a = np.array([o for o, _ in kept], dtype=np.int64)
+    b = np.array([e for _, e in kept], dtype=np.int64)
     if not len(a):
         return 0
     order = np.argsort(a, kind="stable")

@@ -71,6 +71,43 @@ SketchEntrySmall = Struct(
 SKETCH_SMALL = 32
 """Entries are positional: entry k describes frame k. There is no frame id field."""
 
+def is_plain_file_name(name: str) -> bool:
+    """Whether a packed Tantivy file's path is a plain file name (spec 9.1): non-empty, not
+    ``.`` or ``..``, without a directory separator or a NUL."""
+    return bool(name) and name not in (".", "..") and not any(c in name for c in "/\\\0")
+
+
+TANTIVY_REQUIRED = ("idx", "store", "term")
+"""Component files every Tantivy segment of an index with indexed, stored fields has."""
+
+
+def tantivy_directory_problem(names: list[str], meta_json: bytes | None) -> str | None:
+    """What keeps the listed Tantivy files from being an index directory, or None (spec 9.1):
+    ``meta.json`` must be listed and be a JSON object whose segments' files are all listed
+    (their ``idx``, ``store`` and ``term`` files, and the deletion bitset it names)."""
+    if not names:
+        return None
+    if meta_json is None:
+        return "meta.json is not among the Tantivy files"
+    import json
+
+    try:
+        meta = json.loads(meta_json)
+        segments = meta["segments"]
+        listed = set(names)
+        for seg in segments:
+            hexid = str(seg["segment_id"]).replace("-", "")
+            need = [f"{hexid}.{ext}" for ext in TANTIVY_REQUIRED]
+            if seg.get("deletes"):
+                need.append(f"{hexid}.{seg['deletes']['opstamp']}.del")
+            missing = [n for n in need if n not in listed]
+            if missing:
+                return f"meta.json lists segment {hexid}, whose file {missing[0]} is not among the Tantivy files"
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return "meta.json is not a Tantivy index description"
+    return None
+
+
 # --- memories track (MVMC), logic mesh (MVLM), replay -----------------------------------------------
 
 MEMORIES_MAGIC = b"MVMC"

@@ -29,6 +29,8 @@ from pathlib import Path
 import blake3
 import tantivy
 
+from ..format.segments import is_plain_file_name
+
 SHM = "/dev/shm"
 SHM_HEADROOM = 64 << 20
 
@@ -290,6 +292,6 @@ def pack(docs: list[LexDoc]) -> list[tuple[str, bytes]]:
 def unpack(files: list[tuple[str, bytes]], directory: Path) -> None:
     """Write packed Tantivy files into ``directory`` so Tantivy can open it (spec R-LEX-002)."""
     for name, data in files:
-        if "/" in name or "\\" in name or name in ("", ".", "..") or os.sep in name:
+        if not is_plain_file_name(name) or os.sep in name:
             raise ValueError(f"unsafe Tantivy file name {name!r}")
         (directory / name).write_bytes(data)

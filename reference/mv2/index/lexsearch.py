@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
-from ..errors import UsageError
+from ..errors import CorruptFileError, UsageError
 from ..format.sketch import FILTER_BITS, sketch_entry, tokens as sketch_tokens
 from . import lex
 from .lex import register_tokenizers, unpack
@@ -73,6 +73,11 @@ class LexIndex:
             self.index.reload()
             self.searcher = self.index.searcher()
             self._frame_ids: dict[tuple[int, int], int] = {}
+        except (ValueError, OSError) as exc:
+            # Checksums can all match bytes that are not a usable index (a file renamed, one
+            # missing): a coded error, never Tantivy's own exception.
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise CorruptFileError(f"the Tantivy files do not open as an index: {exc}", code="MV2-E-LEX-FILES") from None
         except BaseException:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
@@ -148,8 +153,12 @@ class LexIndex:
         if frame_filter:
             allowed = self.index.parse_query("frame_id: IN [" + " ".join(str(int(i)) for i in frame_filter) + "]", ["content"])
             q = tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Must, allowed)])
-        res = self.searcher.search(q, limit=max(limit, 1))
-        return [(self._frame_id(addr), float(score)) for score, addr in res.hits]
+        try:
+            res = self.searcher.search(q, limit=max(limit, 1))
+            return [(self._frame_id(addr), float(score)) for score, addr in res.hits]
+        except ValueError as exc:
+            # Tantivy opens a segment's files lazily: a damaged directory can surface only now.
+            raise CorruptFileError(f"the Tantivy files do not work as an index: {exc}", code="MV2-E-LEX-FILES") from None
 
 
 # --- sketch pre-filter ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import struct
 from dataclasses import dataclass
 from typing import Callable
 
-from ..errors import LockedError, StorageIOError, UsageError
+from ..errors import CorruptFileError, LockedError, StorageIOError, UsageError
 from ..format.commit import FrameEncodings, encode_footer, encode_header, encode_toc_with_checksum
 from ..format.footer import FOOTER_SIZE
 from ..format.header import HEADER_SIZE, WAL_OFFSET
@@ -180,7 +180,7 @@ class WritableFile:
                     # The image needs room for all live bytes; an append needs only the new
                     # ones. The old file is intact, so commit the ordinary way instead.
                     self.compaction_error = exc
-        toc_bytes = encode_toc_with_checksum(toc, self.revision.name, self.frame_encodings)
+        toc_bytes = self._encode_toc(toc)
         generation = self.generation + 1
         image = b"".join(blobs) + toc_bytes + encode_footer(toc_bytes, generation)
         self._write(image, self.end, "commit-write")
@@ -192,6 +192,14 @@ class WritableFile:
         toc["toc_checksum"] = toc_bytes[-32:]
         self.last_toc = (toc_offset, toc_bytes, toc)
         return CommitResult(toc_offset, toc, offsets, generation)
+
+    def _encode_toc(self, toc: dict) -> bytes:
+        try:
+            return encode_toc_with_checksum(toc, self.revision.name, self.frame_encodings)
+        except (struct.error, OverflowError) as exc:
+            # Values carried over from a damaged TOC (a count near 2^64, say) can make the new
+            # one unencodable; nothing has been written yet.
+            raise CorruptFileError(f"the new TOC cannot be encoded: {exc}", code="MV2-E-TOC-LIMIT") from None
 
     def _reset_wal_and_header(self, toc_offset: int, toc_bytes: bytes) -> None:
         # Every record is now in the commit: restart the log at offset 0.
@@ -369,7 +377,7 @@ class WritableFile:
 
         for r in refs:
             r.holder[r.off_key] = remap(r.offset)
-        toc_bytes = encode_toc_with_checksum(new_toc, self.revision.name, self.frame_encodings)
+        toc_bytes = self._encode_toc(new_toc)
         generation = self.generation + 1
         sequence = self.wal_sequence if carry_wal else self.next_seq - 1
         header = encode_header(toc_offset=data_end, toc_bytes=toc_bytes, wal_size=wal_size,

@@ -25,7 +25,7 @@ from ..format.header import HEADER_SIZE, MAGIC, SPEC_MAJOR, SPEC_MINOR, VERSION,
 from ..format.memories import decode_memories, memory_cards
 from ..format.payload import decode_payload, iter_canonical
 from ..format.gcpause import paused_gc
-from ..format.revisions import REVISIONS, Revision, decode_toc
+from ..format.revisions import REVISION_ORDER, REVISIONS, Revision, decode_toc
 from ..format.wal import WAL_RECORD_HEADER_SIZE
 from .locate import Commit, Location, find_last_commit, require_commit
 from .replay import FrameState, apply_pending
@@ -76,16 +76,25 @@ class Snapshot:
         return self.toc["frames"]
 
     # -- payloads ----------------------------------------------------------------------------
-    def stored_payload(self, frame: FrameState):
-        """The stored (possibly compressed) bytes of a frame's payload, zero-copy when in the file."""
+    def stored_payload(self, frame: FrameState, *, check: bool = True):
+        """The stored (possibly compressed) bytes of a frame's payload, zero-copy when in the file.
+
+        Bytes read from the data area are checked against the frame's BLAKE3 first, so that a
+        damaged payload is an error and never silently wrong data (``check=False`` is for a
+        verifier that has just checked them). A pending frame's bytes come from its WAL record,
+        which its own BLAKE3 covers."""
         f = frame.fields
         if frame.inline_payload is not None:
             return frame.inline_payload
-        return self.source.view(f["payload_offset"], f["payload_length"], what=f"payload of frame {f['id']}")
+        data = self.source.view(f["payload_offset"], f["payload_length"], what=f"payload of frame {f['id']}")
+        if check and f["payload_length"] and blake3.blake3(data).digest() != bytes(f["checksum"]):
+            raise CorruptFileError(f"payload of frame {f['id']}: its BLAKE3 does not match the frame's checksum",
+                                   code="MV2-E-FRAME-HASH", offset=f["payload_offset"])
+        return data
 
-    def iter_canonical(self, frame: FrameState):
+    def iter_canonical(self, frame: FrameState, *, check: bool = True):
         f = frame.fields
-        return iter_canonical(self.stored_payload(frame), f["canonical_encoding"], f["canonical_length"],
+        return iter_canonical(self.stored_payload(frame, check=check), f["canonical_encoding"], f["canonical_length"],
                               frame_id=f["id"], offset=f["payload_offset"])
 
     def canonical_payload(self, frame: FrameState) -> bytes:
@@ -108,6 +117,21 @@ class Snapshot:
             raise CorruptFileError(f"memories track: BLAKE3 of [{off}, {off + ln}) does not match memories_track.checksum",
                                    code="MV2-E-SEG-HASH", offset=off)
         return memory_cards(decode_memories(data, offset=off))
+
+
+def check_frame_links(frames: list[dict], toc_offset: int) -> None:
+    """Frame ids are dense and every link names an existing frame (R-FRM-001, R-FRM-002).
+    Everything that follows looks frames up by id, so a reader refuses a TOC that breaks this."""
+    n = len(frames)
+    for i, f in enumerate(frames):
+        if f["id"] != i:
+            raise CorruptFileError(f"frames[{i}] has id {f['id']}", code="MV2-E-TOC-FRAME-ID", offset=toc_offset)
+    for f in frames:
+        for key in ("parent_id", "supersedes", "superseded_by"):
+            v = f.get(key)
+            if v is not None and not 0 <= v < n:
+                raise CorruptFileError(f"frame {f['id']} {key} = {v}, but there are {n} frames",
+                                       code="MV2-E-TOC-REF", offset=toc_offset)
 
 
 def check_header(h: dict, file_size: int) -> None:
@@ -170,7 +194,10 @@ def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "st
 
 def _toc_value(src: Source, commit: Commit, revision: str | None, known_toc):
     data = src.read(commit.toc_offset, commit.toc_len, what="TOC")
-    if known_toc is not None and revision is not None and known_toc[0] == commit.toc_offset and known_toc[1] == data:
+    # Only for the newest revision: the writer's values carry that revision's fields, which an
+    # older revision's encoding drops, so for an older one the decoded value is the truth.
+    if known_toc is not None and revision == REVISION_ORDER[0] and known_toc[0] == commit.toc_offset \
+            and known_toc[1] == data:
         if CHECK_KNOWN_TOC:
             decoded = decode_toc(data, base_offset=commit.toc_offset, revision=revision)[1]
             assert decoded == known_toc[2], "the writer's TOC value differs from its decoded bytes"
@@ -186,6 +213,7 @@ def _read_snapshot(path_or_source, *, apply_wal: bool, wal_mode: str, revision: 
         location = find_last_commit(src, floor=data_start)
         commit = require_commit(location, src)
         rev, toc = _toc_value(src, commit, revision, known_toc)
+        check_frame_links(toc["frames"], commit.toc_offset)
         wal = scan_wal(
             src,
             wal_offset=header["wal_offset"],

@@ -26,6 +26,7 @@ from ..format.gcpause import paused_gc
 from ..format.header import DATA_FIELDS_END, HEADER_SIZE
 from ..format.references import toc_references
 from ..format.memories import decode_memories
+from ..format.segments import is_plain_file_name, tantivy_directory_problem
 from ..format.revisions import decode_exact
 from ..format.vecseg import decode_vec_segment
 from ..format.segments import (
@@ -286,7 +287,9 @@ class _Verifier:
             if r.status != "bad":
                 continue
             inside = lo <= r.offset and r.end <= hi
-            overlapped = lo <= r.offset < hi and any(g.offset < r.end and r.offset < g.end for g in good)
+            # Only index manifests go stale (memvid rewrites indexes and leaves old manifests);
+            # a frame's payload is immutable, so a payload that fails its checksum is damage.
+            overlapped = r.kind != "payload" and lo <= r.offset < hi and any(g.offset < r.end and r.offset < g.end for g in good)
             if not inside and not overlapped:
                 self.fail("MV2-E-SEG-BOUNDS", r.offset,
                           f"{r.name} [{r.offset}, {r.end}) lies outside the data area [{lo}, {hi})")
@@ -358,6 +361,16 @@ class _Verifier:
         paths = [p for p, *_ in a]
         if len(set(paths)) != len(paths):
             self.fail("MV2-E-LEX-MISMATCH", self.s.commit.toc_offset, "a Tantivy file path is listed twice")
+        bad = [p for p in paths if not is_plain_file_name(p)]
+        if bad:
+            self.fail("MV2-E-LEX-FILES", self.s.commit.toc_offset, f"Tantivy file name {bad[0]!r} is not a plain file name")
+            return
+        meta = next(((off, ln) for p, off, ln, _ in a if p == "meta.json"), None)
+        if meta is not None and "tantivy meta.json" not in self.live:
+            return  # its checksum failed (reported) or it is stale: nothing more to say about it
+        problem = tantivy_directory_problem(paths, None if meta is None else bytes(self.src.view(*meta, what="meta.json")))
+        if problem:
+            self.fail("MV2-E-LEX-FILES", self.s.commit.toc_offset, problem)
 
     def sketch(self) -> None:
         found = self._track("sketch_track", "sketch track")
@@ -447,7 +460,7 @@ class _Verifier:
             if not fr.pending and f["payload_length"] and name not in self.live:
                 continue  # its checksum already failed
             try:
-                for _ in self.s.iter_canonical(fr):
+                for _ in self.s.iter_canonical(fr, check=False):  # its checksum was checked above
                     pass
             except CorruptFileError as exc:
                 self.fail(exc.code, exc.offset, exc.message)
