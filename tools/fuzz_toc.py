@@ -1,7 +1,8 @@
 """Structure-aware fuzzing: valid-looking files with one TOC value changed, every checksum right.
 
-Random damage mostly trips a checksum first; this fuzzer goes past them. It decodes a file's TOC,
-changes one value somewhere in it (a number to a boundary or nearby value, a string to another,
+Random damage mostly trips a checksum first; this fuzzer goes past them. It decodes a file's TOC
+(or, in files with pending WAL records, sometimes one of those records), changes one value
+somewhere in it (a number to a boundary or nearby value, a string to another,
 a list shortened, lengthened or emptied, an Option to None), re-encodes the TOC and fixes the
 footer and header so that the file's own checksums all match, then drives the reader and
 the writer over it:
@@ -34,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "vectors" / "gold"
 DEFAULT_BASES = ["memvid-sdk-2.0.160/single.mv2", "memvid-sdk-2.0.160/deleted.mv2", "memvid-sdk-2.0.160/vectors-8d.mv2",
                  "memvid-sdk-2.0.160/memory-cards.mv2", "memvid-sdk-2.0.160/corrections.mv2",
-                 "memvid-sdk-2.0.123/single.mv2", "memvid-sdk-2.0.123/vectors-8d.mv2"]
+                 "memvid-sdk-2.0.123/single.mv2", "memvid-sdk-2.0.123/vectors-8d.mv2",
+                 "memvid-sdk-2.0.160/killed-mid-batch.mv2", "memvid-sdk-2.0.123/unsealed-crash.mv2"]
 
 INTS = [0, 1, 2, 7, 255, 256, 4095, 4096, 65535, 1 << 31, (1 << 32) - 1, 1 << 32, (1 << 63) - 1, 1 << 63,
         (1 << 64) - 1, -1, -(1 << 63)]
@@ -123,7 +125,7 @@ def forge(data: bytes, rng: random.Random) -> tuple[bytes, str] | None:
 
     with read_snapshot(Source(data), apply_wal=False) as s:
         toc, rev, off, gen = _copy(s.toc), s.revision.name, s.commit.toc_offset, s.commit.generation
-    what = mutate(toc, rng)
+    what = next((w for w in (mutate(toc, rng) for _ in range(8)) if w), None)  # None values are not mutated
     if what is None:
         return None
     try:
@@ -133,6 +135,45 @@ def forge(data: bytes, rng: random.Random) -> tuple[bytes, str] | None:
     out = bytearray(data[:off] + toc_bytes + encode_footer(toc_bytes, gen))
     out[48:80] = toc_bytes[-32:]
     return bytes(out), what
+
+
+def forge_wal(data: bytes, rng: random.Random) -> tuple[bytes, str] | None:
+    """A copy of ``data`` with one value of one *pending* WAL record changed and its BLAKE3
+    fixed (later records are moved if its length changes), or None if there is none."""
+    import struct
+
+    import blake3
+
+    from mv2.format.wal import WAL_RECORD_HEADER_SIZE
+    from mv2.storage.snapshot import read_snapshot
+    from mv2.storage.source import Source
+
+    with read_snapshot(Source(data)) as s:
+        pending = [r for r in s.wal.records if r.sequence > s.header["wal_sequence"]]
+        codec, wal_offset, wal_size, head = s.revision.wal_codec, s.header["wal_offset"], s.header["wal_size"], s.wal.head
+        tail = pending[-1].end if pending else None
+    if not pending:
+        return None
+    rec = rng.choice(pending)
+    entry = _copy(codec.decode(rec.payload))
+    what = next((w for w in (mutate(entry, rng) for _ in range(8)) if w), None)  # many values are None
+    if what is None:
+        return None
+    try:
+        payload = codec.encode(entry)
+    except Exception:  # noqa: BLE001 - not encodable: not a file
+        return None
+    body = bytearray()
+    for r in pending[pending.index(rec):]:
+        p = payload if r is rec else r.payload
+        body += struct.pack("<QII", r.sequence, len(p), 0) + blake3.blake3(p).digest() + p
+    start = rec.offset
+    if start + len(body) + WAL_RECORD_HEADER_SIZE > wal_size:
+        return None
+    region = bytearray(data[wal_offset:wal_offset + wal_size])
+    region[start:max(tail, head) + WAL_RECORD_HEADER_SIZE] = bytes(max(tail, head) + WAL_RECORD_HEADER_SIZE - start)
+    region[start:start + len(body)] = body
+    return bytes(data[:wal_offset]) + bytes(region) + bytes(data[wal_offset + wal_size:]), f"WAL seq {rec.sequence}: {what}"
 
 
 def exercise(data: bytes, workdir: Path) -> None:
@@ -191,7 +232,8 @@ def run(files: list[Path], iterations: int, seed: int, timeout: float = 20.0) ->
         with tempfile.TemporaryDirectory(prefix="mv2-fuzz-") as tmp:
             for i in range(iterations):
                 path, data = rng.choice(bases)
-                forged = forge(data, rng)
+                forged = forge_wal(data, rng) if rng.random() < 0.3 else None
+                forged = forged or forge(data, rng)
                 if forged is None:
                     continue
                 tried += 1
