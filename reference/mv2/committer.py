@@ -42,18 +42,13 @@ class Plan:
     build_toc: Callable[[list[int], int], dict]
 
 
-def _read_checked(read_range: Callable[[int, int], bytes], offset: int, length: int, checksum) -> bytes | None:
-    """Bytes the previous TOC lists, or None if they lie outside the file or fail their
-    checksum (memvid leaves stale manifests behind; spec 7.2)."""
-    try:
-        data = read_range(offset, length)
-    except CorruptFileError:
-        return None
-    return data if blake3.blake3(data).digest() == bytes(checksum) else None
+ReadChecked = Callable[[int, int, bytes], "bytes | None"]
+"""``read_checked(offset, length, checksum)``: the file's bytes a manifest lists, or None if
+they lie outside the file or fail the checksum (memvid leaves stale manifests; spec 7.2)."""
 
 
 def _lex_files(frames: list[FrameState], prev_toc: dict, docs: Callable[[int], list[lex.LexDoc]],
-               read_range: Callable[[int, int], bytes] | None) -> tuple[list[tuple[str, bytes]], dict[str, dict]]:
+               read_checked: ReadChecked | None) -> tuple[list[tuple[str, bytes]], dict[str, dict]]:
     """The Tantivy files of this commit, and the previous commit's entries that it reuses.
 
     When the previous commit's index is one this writer made, it is extended: documents of
@@ -62,10 +57,10 @@ def _lex_files(frames: list[FrameState], prev_toc: dict, docs: Callable[[int], l
     Otherwise, or when the index has reached its segment limit, it is rebuilt."""
     prev_entries = prev_toc["indexes"]["lex_segments"]
     prev_frames = prev_toc["frames"]
-    if read_range is not None and prev_entries and prev_frames:
+    if read_checked is not None and prev_entries and prev_frames:
         prev_files, intact = [], True
         for e in prev_entries:
-            data = _read_checked(read_range, e["bytes_offset"], e["bytes_length"], e["checksum"])
+            data = read_checked(e["bytes_offset"], e["bytes_length"], e["checksum"])
             if data is None:
                 intact = False  # never build on bytes that are missing or fail their checksum
                 break
@@ -84,7 +79,7 @@ def _lex_files(frames: list[FrameState], prev_toc: dict, docs: Callable[[int], l
 
 
 def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore,
-                  read_range: Callable[[int, int], bytes] | None) -> tuple[list[dict], list[tuple[bytes, list[int]]]]:
+                  read_checked: ReadChecked | None) -> tuple[list[dict], list[tuple[bytes, list[int]]]]:
     """The catalog vector segments of this commit (spec 9.2, R-VEC-003): the previous commit's
     segments it keeps, and the new ones to write, each with its frame ids.
 
@@ -103,7 +98,7 @@ def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore
     def ids_of(x: dict) -> list[int] | None:
         """The frame ids of a kept segment, read back only when it is about to be merged."""
         c = x["common"]
-        data = _read_checked(read_range, c["bytes_offset"], c["bytes_length"], c["checksum"])
+        data = read_checked(c["bytes_offset"], c["bytes_length"], c["checksum"])
         if data is None or x["vector_compression"] != "none":
             return None
         try:
@@ -117,7 +112,7 @@ def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore
         return x["vector_compression"] == "none" and x["dimension"] == vectors.dimension and \
             x["common"]["bytes_length"] == 8 + x["vector_count"] * (16 + 4 * x["dimension"])
 
-    if read_range is not None and not (mono and mono["bytes_length"]) and all(plausible(x) for x in prev):
+    if read_checked is not None and not (mono and mono["bytes_length"]) and all(plausible(x) for x in prev):
         # (descriptor of a kept segment or None for a new one, its size, its ids if known)
         seen: set[tuple[int, int]] = set()
         unique = []
@@ -167,10 +162,9 @@ def _frame_fields(frames: list[FrameState], prev: list[dict]) -> list[dict]:
 
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                 text_of: Callable[[FrameState], str | None], vectors: VectorStore,
-                sketch_cache: dict[int, bytes], read_range: Callable[[int, int], bytes] | None = None) -> Plan:
-    """Plan a commit of ``frames`` on top of ``prev_toc``. ``read_range(offset, length)`` reads
-    the file's bytes; with it, the previous commit's indexes can be extended rather than
-    rebuilt."""
+                sketch_cache: dict[int, bytes], read_checked: ReadChecked | None = None) -> Plan:
+    """Plan a commit of ``frames`` on top of ``prev_toc``. With ``read_checked``, the previous
+    commit's indexes can be extended rather than rebuilt."""
     # The TOC is built from copies: a commit that fails must leave the frame state untouched,
     # so that a retry plans the same commit again.
     fields = _frame_fields(frames, prev_toc["frames"])
@@ -185,9 +179,9 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                            tuple(fs.fields["labels"]), fs.fields["track"], fs.fields["uri"])
                 for fs in frames[start:] if fs.fields["status"] == "active" and fs.fields["role"] != "extracted_image"]
 
-    tantivy_files, reused_lex = _lex_files(frames, prev_toc, docs, read_range)
+    tantivy_files, reused_lex = _lex_files(frames, prev_toc, docs, read_checked)
     time_blob = encode_time_index(fields) if frames else None
-    kept_vec, new_vec = _vec_segments(frames, prev_toc, vectors, read_range)
+    kept_vec, new_vec = _vec_segments(frames, prev_toc, vectors, read_checked)
     has_sketch = any(sc.name == "sketch_track" for sc in revision.toc.subcons)
     sketch_blob = None
     if has_sketch and frames:

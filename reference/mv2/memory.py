@@ -260,7 +260,7 @@ class Memory:
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
                                      text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
                                      sketch_cache=self._sketch_cache,
-                                     read_range=lambda off, ln: self._snap.source.read(off, ln, what="Tantivy file"))
+                                     read_checked=lambda off, ln, ck: self._snap.checked_range(off, ln, ck, what="index segment"))
         f.commit(plan.blobs, plan.build_toc, compact_min_dead=compact_min_dead, wal_size=wal_size)
         self.compaction_error = f.compaction_error
         self._reload()

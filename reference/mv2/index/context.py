@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import blake3
 
 from ..format.sketch import decode_track, sketch_entry
 from ..storage.view import children_of
@@ -29,11 +28,8 @@ def _index_files(snap) -> list[tuple[str, bytes]] | None:
         return None
     files = []
     for path, m in listed:
-        off, ln = m["bytes_offset"], m["bytes_length"]
-        if not snap.source.contains(off, ln):
-            return None
-        data = snap.source.read(off, ln, what=f"tantivy {path}")
-        if blake3.blake3(data).digest() != bytes(m["checksum"]):
+        data = snap.checked_range(m["bytes_offset"], m["bytes_length"], m["checksum"], what=f"tantivy {path}")
+        if data is None:
             return None
         files.append((path, data))
     return files
@@ -42,12 +38,10 @@ def _index_files(snap) -> list[tuple[str, bytes]] | None:
 def stored_sketches(snap) -> list[bytes] | None:
     """The entries of the file's sketch track, if it is present, intact and well formed."""
     m = snap.toc.get("sketch_track")
-    if not m or not m["bytes_length"] or not snap.source.contains(m["bytes_offset"], m["bytes_length"]):
+    if not m or not m["bytes_length"]:
         return None
-    data = snap.source.read(m["bytes_offset"], m["bytes_length"], what="sketch track")
-    if blake3.blake3(data).digest() != bytes(m["checksum"]):
-        return None
-    return decode_track(data)
+    data = snap.checked_range(m["bytes_offset"], m["bytes_length"], m["checksum"], what="sketch track")
+    return None if data is None else decode_track(data)
 
 
 def _sketch_entries(snap, text_of) -> list[bytes] | None:

@@ -134,11 +134,33 @@ def _add(writer, docs: list[LexDoc]) -> None:
         writer.add_document(doc)
 
 
-SEGMENT_EXTENSIONS = ("fast", "fieldnorm", "idx", "pos", "store", "term", "del")
+BASE_EXTENSIONS = ("fast", "fieldnorm", "idx", "pos", "store", "term")
+"""A segment's component files; a segment with deletions also has ``<segment>.<opstamp>.del``."""
 
 
 def _dashed(hex32: str) -> str:
     return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+
+
+def _content_name(parts: list[tuple[str, bytes]]) -> str:
+    """A segment's deterministic name: the first 32 hex digits of BLAKE3 over its component
+    files (extension, NUL, bytes), which depend only on the documents."""
+    h = blake3.blake3()
+    for ext, data in parts:
+        h.update(ext.encode() + b"\0")
+        h.update(data)
+    return h.hexdigest()[:32]
+
+
+def _read_parts(directory: Path, hexid: str) -> list[tuple[str, bytes]]:
+    return [(ext, (directory / f"{hexid}.{ext}").read_bytes()) for ext in BASE_EXTENSIONS
+            if (directory / f"{hexid}.{ext}").exists()]
+
+
+def _packed(out: dict[str, bytes]) -> list[tuple[str, bytes]]:
+    """The packed files with ``.managed.json`` generated (listing them, sorted), sorted by name."""
+    out[".managed.json"] = json.dumps(sorted(out), separators=(",", ":")).encode()
+    return sorted(out.items())
 
 
 def collect(directory: Path) -> list[tuple[str, bytes]]:
@@ -153,24 +175,15 @@ def collect(directory: Path) -> list[tuple[str, bytes]]:
     out: dict[str, bytes] = {}
     for seg in meta["segments"]:
         old = seg["segment_id"].replace("-", "")
-        parts = []
-        for ext in SEGMENT_EXTENSIONS:
-            p = directory / f"{old}.{ext}"
-            if p.exists():
-                parts.append((ext, p.read_bytes()))
-        h = blake3.blake3()
-        for ext, data in parts:
-            h.update(ext.encode() + b"\0")
-            h.update(data)
-        new = h.hexdigest()[:32]
+        parts = _read_parts(directory, old)
+        new = _content_name(parts)
         if any(name.startswith(new) for name in out):
             raise RuntimeError("two Tantivy segments have identical contents")
         for ext, data in parts:
             out[f"{new}.{ext}"] = data
         meta_text = meta_text.replace(_dashed(old), _dashed(new))
     out["meta.json"] = meta_text.encode()
-    out[".managed.json"] = json.dumps(sorted(out), separators=(",", ":")).encode()
-    return sorted(out.items())
+    return _packed(out)
 
 
 MAX_SEGMENTS = 7
@@ -178,17 +191,6 @@ MAX_SEGMENTS = 7
 policy merges once 8 segments of similar size exist, on a background thread, in an order taken
 from an unordered map: the merged bytes would not be reproducible. The commit that would make
 an 8th segment rebuilds the index as one segment instead."""
-
-BASE_EXTENSIONS = tuple(e for e in SEGMENT_EXTENSIONS if e != "del")
-
-
-def _content_name(parts: list[tuple[str, bytes]]) -> str:
-    h = blake3.blake3()
-    for ext, data in parts:
-        h.update(ext.encode() + b"\0")
-        h.update(data)
-    return h.hexdigest()[:32]
-
 
 def _empty_meta() -> dict:
     with scratch_dir("mv2-lex-", 0) as tmp:
@@ -267,8 +269,7 @@ def _collect_extended(directory: Path, order: list[str]) -> list[tuple[str, byte
     out: dict[str, bytes] = {}
     for seg in meta["segments"]:
         old = seg["segment_id"].replace("-", "")
-        parts = [(ext, (directory / f"{old}.{ext}").read_bytes()) for ext in BASE_EXTENSIONS
-                 if (directory / f"{old}.{ext}").exists()]
+        parts = _read_parts(directory, old)
         new = old if seg["segment_id"] in rank else _content_name(parts)
         for ext, data in parts:
             out[f"{new}.{ext}"] = data
@@ -277,8 +278,7 @@ def _collect_extended(directory: Path, order: list[str]) -> list[tuple[str, byte
             out[f"{new}.{stamp}.del"] = (directory / f"{old}.{stamp}.del").read_bytes()
         seg["segment_id"] = _dashed(new)
     out["meta.json"] = json.dumps(meta, indent=2).encode()
-    out[".managed.json"] = json.dumps(sorted(out), separators=(",", ":")).encode()
-    return sorted(out.items())
+    return _packed(out)
 
 
 def pack(docs: list[LexDoc]) -> list[tuple[str, bytes]]:

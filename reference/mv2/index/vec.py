@@ -11,7 +11,6 @@ dimensions a list-of-floats per frame costs about 10 KiB and milliseconds to bui
 
 from __future__ import annotations
 
-import blake3
 import numpy as np
 
 from ..errors import CorruptFileError
@@ -81,10 +80,7 @@ class VectorStore:
 
 
 def _valid(snap, off: int, length: int, checksum: bytes) -> bytes | None:
-    if not length or not snap.source.contains(off, length):
-        return None
-    data = snap.source.read(off, length, what="vec segment")
-    return data if blake3.blake3(data).digest() == bytes(checksum) else None
+    return snap.checked_range(off, length, checksum, what="vec segment") if length else None
 
 
 def load_vectors(snap) -> VectorStore:

@@ -102,6 +102,14 @@ class Snapshot:
         return decode_payload(self.stored_payload(frame), f["canonical_encoding"], f["canonical_length"],
                               frame_id=f["id"], offset=f["payload_offset"])
 
+    def checked_range(self, offset: int, length: int, checksum, *, what: str) -> bytes | None:
+        """The bytes a manifest lists, or None if they lie outside the file or fail its BLAKE3
+        (memvid leaves stale manifests behind, spec 7.2, and readers treat those as absent)."""
+        if not self.source.contains(offset, length):
+            return None
+        data = self.source.read(offset, length, what=what)
+        return data if blake3.blake3(data).digest() == bytes(checksum) else None
+
     # -- memory cards ------------------------------------------------------------------------
     def memory_cards(self) -> list[dict] | None:
         """The committed memory cards in id order (9.5), or None when the file has no memories

@@ -37,7 +37,7 @@ from ..format.segments import (
 )
 from ..format.time_index import ENTRY_DTYPE, TIME_ENTRY_SIZE, TIME_HEADER_SIZE, TIME_MAGIC, decode_entries, is_sorted
 from ..format.wal import WAL_RECORD_HEADER_SIZE
-from .snapshot import Snapshot, read_snapshot
+from .snapshot import Snapshot, check_frame_links, read_snapshot
 from .source import Source
 
 EMPTY_BLAKE3 = blake3.blake3(b"").digest()
@@ -242,18 +242,11 @@ class _Verifier:
                         WAL_RECORD_HEADER_SIZE + r.length, "record BLAKE3").status = "ok"
 
     def frames(self) -> None:
-        frames = self.s.committed_frames
-        n = len(self.s.frames)
-        for i, f in enumerate(frames):
-            if f["id"] != i:
-                self.fail("MV2-E-TOC-FRAME-ID", self.s.commit.toc_offset, f"frames[{i}] has id {f['id']}")
-                return
-        for fr in self.s.frames:
-            f = fr.fields
-            for key in ("parent_id", "supersedes", "superseded_by"):
-                v = f.get(key)
-                if v is not None and not 0 <= v < n:
-                    self.fail("MV2-E-TOC-REF", self.s.commit.toc_offset, f"frame {f['id']} {key} = {v}, but there are {n} frames")
+        # The reader has checked the committed frames; pending records add frames and links.
+        try:
+            check_frame_links([fr.fields for fr in self.s.frames], self.s.commit.toc_offset)
+        except CorruptFileError as exc:
+            self.fail(exc.code, exc.offset, exc.message)
 
     # -- regions -------------------------------------------------------------------------------
     # Regions a reader reads. Mirrors (index_segments) are checked separately; replay and legacy
