@@ -60,6 +60,7 @@ _ENTRIES = [
     ("MV2-E-TOC-LIMIT", "invalid", "a TOC count exceeds an implementation limit", "limits"),
     ("MV2-E-TOC-FRAME-ID", "invalid", "frame ids are not dense (frames[i].id != i)", "frames"),
     ("MV2-E-TOC-REF", "invalid", "a frame refers to a frame id that does not exist", "frames"),
+    ("MV2-E-TOC-LINK", "invalid", "a superseded frame and the frame that replaced it do not name each other", "frames"),
     # WAL
     ("MV2-E-WAL-LENGTH", "malformed", "a WAL record length is zero or runs past the WAL region", "wal"),
     ("MV2-E-WAL-HASH", "invalid", "a WAL record's BLAKE3 does not match its payload", "wal"),

@@ -32,12 +32,15 @@ from ..format.vecseg import decode_vec_segment
 from ..format.segments import (
     SKETCH_HEADER_SIZE,
     SKETCH_MAGIC,
+    SKETCH_SMALL,
     CatalogLexSegment,
     SketchHeader,
 )
 from ..format.time_index import ENTRY_DTYPE, TIME_ENTRY_SIZE, TIME_HEADER_SIZE, TIME_MAGIC, decode_entries, is_sorted
 from ..format.wal import WAL_RECORD_HEADER_SIZE
+from ..format.sketch import sketch_entry
 from .snapshot import Snapshot, check_frame_links, read_snapshot
+from .view import frame_text
 from .source import Source
 
 EMPTY_BLAKE3 = blake3.blake3(b"").digest()
@@ -243,10 +246,24 @@ class _Verifier:
 
     def frames(self) -> None:
         # The reader has checked the committed frames; pending records add frames and links.
+        frames = [fr.fields for fr in self.s.frames]
         try:
-            check_frame_links([fr.fields for fr in self.s.frames], self.s.commit.toc_offset)
+            check_frame_links(frames, self.s.commit.toc_offset)
         except CorruptFileError as exc:
             self.fail(exc.code, exc.offset, exc.message)
+            return
+        # R-FRM-003: a superseded frame names its replacement, which names it back; only a
+        # superseded frame names a replacement (a tombstone clears the link, 4.6).
+        for f in frames:
+            sb = f["superseded_by"]
+            if f["status"] == "superseded" and (sb is None or frames[sb]["supersedes"] != f["id"]):
+                self.fail("MV2-E-TOC-LINK", self.s.commit.toc_offset,
+                          f"frame {f['id']} is superseded, but superseded_by = {sb} does not name a frame that supersedes it")
+                return
+            if sb is not None and f["status"] != "superseded":
+                self.fail("MV2-E-TOC-LINK", self.s.commit.toc_offset,
+                          f"frame {f['id']} is {f['status']} but names superseded_by = {sb}")
+                return
 
     # -- regions -------------------------------------------------------------------------------
     # Regions a reader reads. Mirrors (index_segments) are checked separately; replay and legacy
@@ -379,8 +396,18 @@ class _Verifier:
                 or hdr.entry_count != m["entry_count"] or hdr.entry_size != m["entry_size"]:
             self.fail("MV2-E-SEG-DECODE", off, "sketch track header disagrees with its manifest or length")
             return
-        if hdr.entry_count != len(self.s.committed_frames):
-            self.warn("MV2-W-SKETCH-STALE", off, f"sketch track has {hdr.entry_count} entries for {len(self.s.committed_frames)} frames; memvid's search pre-filter will misattribute entries")
+        committed = [fr for fr in self.s.frames if not fr.pending]
+        if hdr.entry_count != len(committed):
+            self.warn("MV2-W-SKETCH-STALE", off, f"sketch track has {hdr.entry_count} entries for {len(committed)} frames; memvid's search pre-filter will misattribute entries")
+            return
+        if not self.deep or hdr.entry_size != SKETCH_SMALL:
+            return  # only the small entry's computation is specified (9.3)
+        for k, fr in enumerate(committed):  # R-SKT-003: entry k is computed from frame k's text
+            at = SKETCH_HEADER_SIZE + SKETCH_SMALL * k
+            if bytes(data[at:at + SKETCH_SMALL]) != sketch_entry(frame_text(self.s, fr)):
+                self.fail("MV2-E-SKETCH-MISMATCH", off + at,
+                          f"sketch entry {k} is not the entry computed from frame {fr.id}'s text")
+                return
 
     def memories(self) -> None:
         found = self._track("memories_track", "memories track")
