@@ -256,3 +256,55 @@ def test_the_reference_writers_empty_mirror_is_not_stale(tmp_path):
     assert a.ok and not a.warnings, a.warnings
     toc = C.parts(p.read_bytes())[0]
     assert toc["segment_catalog"]["vec_segments"] and not toc["segment_catalog"]["index_segments"]
+
+
+# --- Tantivy: what a verifier checks ----------------------------------------------------------------
+
+
+def _retantivy(data: bytes, path: str, new: bytes) -> bytes:
+    """Replace the bytes of one Tantivy file in place (same length), fixing both checksums."""
+    import blake3
+
+    toc = C.parts(data)[0]
+    x = next(x for x in toc["indexes"]["lex_segments"] if x["path"] == path)
+    assert len(new) == x["bytes_length"]
+    data = C.set_bytes(data, x["bytes_offset"], new)
+    digest = blake3.blake3(new).digest()
+
+    def f(t):
+        for y in t["indexes"]["lex_segments"]:
+            if y["path"] == path:
+                y["checksum"] = digest
+        for y in t["segment_catalog"]["tantivy_segments"]:
+            if y["path"] == path:
+                y["common"]["checksum"] = digest
+    return C.rewrite_toc(data, f)
+
+
+@pytest.mark.req("R-LEX-007")
+def test_verify_checks_tantivy_names_and_meta_json_but_not_tantivy_internals(tmp_path, single_160):
+    toc = C.parts(single_160)[0]
+    store = next(x for x in toc["indexes"]["lex_segments"] if x["path"].endswith(".store"))
+    body = bytearray(single_160[store["bytes_offset"]:store["bytes_offset"] + store["bytes_length"]])
+    body[-1] ^= 0xFF  # inside Tantivy's own footer (its CRC32): not a verifier's concern
+    assert _verdict(tmp_path, _retantivy(single_160, store["path"], bytes(body))) is None
+    meta = next(x for x in toc["indexes"]["lex_segments"] if x["path"] == "meta.json")
+    text = single_160[meta["bytes_offset"]:meta["bytes_offset"] + meta["bytes_length"]]
+    doc = json.loads(text)
+    doc["segments"][0]["deletes"] = {"num_deleted_docs": 1, "opstamp": 7}
+    forged = json.dumps(doc, separators=(",", ":")).encode()
+    assert len(forged) <= len(text)  # memvid's meta.json is pretty-printed: room to spare
+    forged = forged[:-1] + b" " * (len(text) - len(forged)) + forged[-1:]
+    assert _verdict(tmp_path, _retantivy(single_160, "meta.json", forged))[0] == "MV2-E-LEX-FILES"
+
+
+@pytest.mark.req("R-LEX-008")
+def test_a_file_without_a_lexical_index_is_valid(tmp_path, single_160):
+    def f(t):
+        t["indexes"]["lex_segments"] = []
+        t["segment_catalog"]["tantivy_segments"] = []
+        t["segment_catalog"]["lex_enabled"] = False
+    p = tmp_path / "nolex.mv2"
+    p.write_bytes(C.rewrite_toc(single_160, f))
+    a = analyze(p)
+    assert a.ok and a.first_error is None
