@@ -52,6 +52,8 @@ def main() -> None:
     hello = dict(ref.HELLO, implementation={"name": f"fake-{mode}", "version": "0"})
     if mode == "badhello":
         hello["protocol"] = 2
+    if mode == "notantivy":  # an honest implementation without a full-text index (spec 9.1)
+        hello["capabilities"] = [c for c in hello["capabilities"] if c != "find"]
 
     def handler(cmd):
         def handle(req: dict) -> dict:
