@@ -347,6 +347,12 @@ def convert(
               + (f"; lost: {', '.join(res.losses)}" if res.losses else "; nothing lost") + f"; sha256 {res.sha256}")
 
 
+from . import diffcmd, mergecmd  # noqa: E402  (diff, textconv, merge, git-setup)
+
+for _extra in (diffcmd, mergecmd):
+    _extra.register(app)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
