@@ -93,6 +93,9 @@ _ENTRIES = [
     ("MV2-E-READ-ONLY", "usage", "the memory was opened read-only", "api"),
     ("MV2-E-LIMIT", "usage", "a value exceeds a format limit", "limits"),
     ("MV2-E-IO", "io", "the operating system failed a read, write or sync", "durability"),
+    # merging (spec 15)
+    ("MV2-E-MERGE-BASE", "usage", "a side of a merge does not descend from its BASE", "merge"),
+    ("MV2-E-MERGE-CONFLICT", "usage", "the sides of a merge conflict and no side was chosen", "merge"),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, k, t, s) for c, k, t, s in _ENTRIES}
