@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -385,3 +386,60 @@ def diff_files(a: str | os.PathLike, b: str | os.PathLike, *, byte_view: bool = 
         for an in (aa, ab):
             if an.snapshot is not None:
                 an.snapshot.close()
+
+
+# -- the text report ------------------------------------------------------------------------------
+
+def _short(v, width: int = 60) -> str:
+    s = repr(v) if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def format_text(d: Diff, *, limit: int = 50) -> list[str]:
+    """The comparison as lines of text (``mv2 diff``, and golden-file assertion messages)."""
+    lines = []
+    for tag, s in (("A", d.a), ("B", d.b)):
+        verdict = "checksums ok" if s.ok else f"{s.error['code']} at byte {s.error['offset']}"
+        lines.append(f"{tag}: {s.path}  {s.size} bytes  sha256 {s.sha256}  {s.revision}  generation {s.generation}  "
+                     f"{s.frames} frames  {verdict}")
+    if d.identical:
+        lines.append("identical: same bytes")
+        return lines
+    lines.append(f"frames: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed, "
+                 f"{len(d.status_changes)} status changes" + ("  (logically the same)" if d.logically_same else ""))
+    items = [f"- frame {i} (only in A)" for i in d.removed] + [f"+ frame {i} (only in B)" for i in d.added]
+    for c in d.changed:
+        block = [f"~ frame {c.id}"] + [f"    {k}: {_short(va)} -> {_short(vb)}" for k, (va, vb) in c.fields.items()]
+        block += ["    " + x for x in (c.text_diff or "").splitlines()]
+        items.append("\n".join(block))
+    for item in items[:limit]:
+        lines.extend(item.split("\n"))
+    if len(items) > limit:
+        lines.append(f"… {len(items) - limit} more frame differences (--limit N, or --json for all)")
+    cards = d.cards
+    if any(cards.values()):
+        lines.append(f"memory cards: {len(cards['added'])} added, {len(cards['removed'])} removed, "
+                     f"{len(cards['changed'])} changed")
+    for name, side in sorted(d.indexes.items()):
+        parts = [f"{k.replace('_', ' ')} {v[:20]}{'…' if len(v) > 20 else ''}" for k, v in side.items() if v]
+        if parts:
+            lines.append(f"{name} index: " + "; ".join(parts))
+    if d.regions is None:
+        return lines
+    lines.append(f"bytes: first difference at byte {d.first_byte_difference}")
+    counts = {s: sum(r.status == s for r in d.regions) for s in ("same", "moved", "differ", "only-a", "only-b")}
+    lines.append("regions: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    diff = [r for r in d.regions if r.status != "same"]
+    if diff:
+        rows = [("region", "status", "A offset", "B offset", "first diff A", "first diff B", "covered by")]
+        for r in diff[:limit]:
+            fd = r.first_difference or {}
+            rows.append((r.name, r.status, "" if r.a is None else str(r.a[0]), "" if r.b is None else str(r.b[0]),
+                         str(fd.get("a", "")), str(fd.get("b", "")), r.covered_by))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            cells = [c.ljust(w) if i in (0, 1, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+            lines.append("  ".join(cells).rstrip())
+        if len(diff) > limit:
+            lines.append(f"… {len(diff) - limit} more regions (--limit N, or --json for all)")
+    return lines

@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 
-from .errors import MV2Error, UnsupportedError, UsageError
+from .errors import UnsupportedError, UsageError
 from .format.text import default_uri
 from .storage.snapshot import Snapshot, read_snapshot
 from .storage.view import canonical_json
@@ -366,4 +366,4 @@ def merge_files(base, ours, theirs, out, *, prefer: str | None = None) -> MergeR
     return res
 
 
-__all__ = ["merge_files", "side_operations", "MergeResult", "Conflict", "MergeConflictError", "MV2Error"]
+__all__ = ["merge_files", "side_operations", "MergeResult", "Conflict", "MergeConflictError"]
