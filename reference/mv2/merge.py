@@ -148,6 +148,8 @@ def side_operations(base: Snapshot, side: Snapshot, name: str) -> list[Op]:
     ab, asd = _absent(base), _absent(side)
     for i in range(nb):
         fb, fs = base.frames[i].fields, side.frames[i].fields
+        if fb == fs:  # untouched, the common case (compared in C)
+            continue
         if _comparable(fb, ab) != _comparable(fs, asd) or (fb["status"] != "active" and fs["status"] != fb["status"]):
             raise UsageError(f"frame {i} of {label} differs from frame {i} of BASE: {label} does not descend from BASE",
                              code="MV2-E-MERGE-BASE")

@@ -230,7 +230,7 @@ def apply_random(m, ops, tag: str):
 
 
 @pytest.mark.req("R-MRG-006")
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ours=OPS, theirs=OPS)
 def test_merges_commute(tmp_path_factory, ours, theirs):
     d = tmp_path_factory.mktemp("commute")
