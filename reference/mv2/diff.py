@@ -23,7 +23,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from .errors import MV2Error, error_for
+from .errors import MV2Error, StorageIOError, error_for
 from .storage.replay import FrameState
 from .storage.snapshot import Snapshot
 from .storage.verify import Analysis, analyze
@@ -353,7 +353,10 @@ def diff_files(a: str | os.PathLike, b: str | os.PathLike, *, byte_view: bool = 
     A file that is damaged is still compared as far as its reader goes: its verdict is in
     ``Diff.a.error`` / ``Diff.b.error``. A file that cannot be read at all raises its MV2Error."""
     pa, pb = os.fspath(a), os.fspath(b)
-    ha, hb, first = _sha256_and_first_difference(pa, pb)
+    try:
+        ha, hb, first = _sha256_and_first_difference(pa, pb)
+    except OSError as exc:
+        raise StorageIOError(f"cannot read {exc.filename or pa}: {exc.strerror}", code="MV2-E-FILE-UNREADABLE") from None
     if ha == hb:  # the same bytes: nothing differs; one file is read, for its description
         an = analyze(pa, deep=False)
         if an.first_error is not None and not an.regions:  # not even readable
@@ -389,9 +392,16 @@ def diff_files(a: str | os.PathLike, b: str | os.PathLike, *, byte_view: bool = 
                 d.changed.append(x)
                 if "status" in x.fields:
                     d.status_changes.append({"id": x.id, "a": x.fields["status"][0], "b": x.fields["status"][1]})
-        d.cards = diff_cards(sa, sb)
+        # A damaged track or index is reported as such; the rest of the comparison stands.
+        try:
+            d.cards = diff_cards(sa, sb)
+        except MV2Error as exc:
+            d.cards["unreadable"] = f"{exc.code}: {exc.message}"
         if indexes:
-            d.indexes = diff_indexes(sa, sb)
+            try:
+                d.indexes = diff_indexes(sa, sb)
+            except MV2Error as exc:
+                d.indexes = {"unreadable": {"error": f"{exc.code}: {exc.message}"}}
         if byte_view:
             d.regions = diff_regions(aa, ab, pa, pb)
         return d
@@ -430,11 +440,14 @@ def format_text(d: Diff, *, limit: int = 50) -> list[str]:
     if len(items) > limit:
         lines.append(f"… {len(items) - limit} more frame differences (--limit N, or --json for all)")
     cards = d.cards
-    if any(cards.values()):
+    if "unreadable" in cards:
+        lines.append(f"memory cards: unreadable, {cards['unreadable']}")
+    elif any(cards.values()):
         lines.append(f"memory cards: {len(cards['added'])} added, {len(cards['removed'])} removed, "
                      f"{len(cards['changed'])} changed")
     for name, side in sorted(d.indexes.items()):
-        parts = [f"{k.replace('_', ' ')} {v[:20]}{'…' if len(v) > 20 else ''}" for k, v in side.items() if v]
+        parts = [v if isinstance(v, str) else f"{k.replace('_', ' ')} {v[:20]}{'…' if len(v) > 20 else ''}"
+                 for k, v in side.items() if v]
         if parts:
             lines.append(f"{name} index: " + "; ".join(parts))
     if d.regions is None:

@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 
-from .errors import UnsupportedError, UsageError
+from .errors import StorageIOError, UnsupportedError, UsageError
 from .format.text import default_uri
 from .storage.snapshot import Snapshot, read_snapshot
 from .storage.view import canonical_json
@@ -338,13 +338,19 @@ def merge_files(base, ours, theirs, out, *, prefer: str | None = None) -> MergeR
         raise MergeConflictError(res)
 
     out = os.fspath(out)
-    fd, tmp = tempfile.mkstemp(prefix=".mv2-merge-", suffix=".mv2", dir=os.path.dirname(os.path.abspath(out)))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".mv2-merge-", suffix=".mv2", dir=os.path.dirname(os.path.abspath(out)))
+    except OSError as exc:
+        raise StorageIOError(f"cannot create the merged file next to {out}: {exc.strerror}") from None
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # an ordinary new file, not mkstemp's private one
     try:
-        shutil.copyfile(paths["base"], tmp)
+        try:
+            shutil.copyfile(paths["base"], tmp)
+        except OSError as exc:
+            raise StorageIOError(f"cannot copy BASE to {tmp}: {exc.strerror}") from None
         with mv2.open(tmp, "a") as mem:
             puts = [dict(a) for kind, *rest in p.actions if kind == "put" for a in rest]
             mem.put_many(puts)  # one batch, in plan order
@@ -356,7 +362,10 @@ def merge_files(base, ours, theirs, out, *, prefer: str | None = None) -> MergeR
                 elif kind == "delete":
                     mem.delete(rest[0])
             res.frames = mem.frame_count
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except OSError as exc:
+            raise StorageIOError(f"cannot write {out}: {exc.strerror}") from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -137,3 +137,27 @@ def test_textconv_is_one_block_per_frame(tmp_path):
     heads = [line for line in lines if line.startswith("frame ")]
     assert [h.split()[1:3] for h in heads] == [["0", "superseded"], ["1", "deleted"], ["2", "active"], ["3", "active"], ["4", "active"]]
     assert "    second line changed" in lines
+
+
+@pytest.mark.req("R-DIF-003")
+def test_damaged_files_are_compared_or_refused_cleanly():
+    """Every crafted bad file: exit 1 (compared, differences shown) or 2 (unreadable), never a traceback."""
+    ref = F160 / "single.mv2"
+    bad = sorted((GOLD.parent / "invalid").glob("*.mv2")) + sorted((GOLD.parent / "crash").glob("*.mv2"))
+    assert len(bad) > 30
+    codes = set()
+    for f in bad:
+        r = run("diff", ref, f)
+        assert r.exit_code in (1, 2) and isinstance(r.exception, SystemExit), (f, r.output)
+        codes.add(r.exit_code)
+    assert codes == {1, 2}
+
+
+@pytest.mark.slow
+@pytest.mark.req("R-DIF-001")
+@pytest.mark.parametrize("src", sorted(F123.glob("*.mv2")), ids=lambda p: p.stem)
+def test_every_old_gold_file_means_the_same_after_conversion(tmp_path, src):
+    conv = tmp_path / "conv.mv2"
+    C.convert(src, conv, "memvid-2.0.160")
+    d = diff_files(src, conv)
+    assert d.logically_same, d.to_json()["frames"]
