@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from .errors import StorageIOError, UnsupportedError, UsageError
 from .format.text import default_uri
+from .storage.file import _fsync_dir
 from .storage.snapshot import Snapshot, read_snapshot
 from .storage.view import canonical_json
 
@@ -314,7 +315,7 @@ def merge_files(base, ours, theirs, out, *, prefer: str | None = None) -> MergeR
     """Merge OURS and THEIRS, both descended from BASE, into OUT (15). ``prefer`` is None,
     ``"ours"`` or ``"theirs"``. Raises :class:`MergeConflictError` on unresolved conflicts;
     OUT is then left untouched. OUT may be one of the inputs (git's merge driver writes over OURS)."""
-    import mv2
+    from .memory import open as open_memory
 
     if prefer not in (None, "ours", "theirs"):
         raise UsageError(f"prefer must be 'ours' or 'theirs', not {prefer!r}")
@@ -351,7 +352,7 @@ def merge_files(base, ours, theirs, out, *, prefer: str | None = None) -> MergeR
             shutil.copyfile(paths["base"], tmp)
         except OSError as exc:
             raise StorageIOError(f"cannot copy BASE to {tmp}: {exc.strerror}") from None
-        with mv2.open(tmp, "a") as mem:
+        with open_memory(tmp, "a") as mem:
             puts = [dict(a) for kind, *rest in p.actions if kind == "put" for a in rest]
             mem.put_many(puts)  # one batch, in plan order
             for kind, *rest in p.actions:
@@ -363,7 +364,8 @@ def merge_files(base, ours, theirs, out, *, prefer: str | None = None) -> MergeR
                     mem.delete(rest[0])
             res.frames = mem.frame_count
         try:
-            os.replace(tmp, out)
+            os.replace(tmp, out)  # the writer synced the file; the rename is synced with its directory
+            _fsync_dir(out)
         except OSError as exc:
             raise StorageIOError(f"cannot write {out}: {exc.strerror}") from None
     except BaseException:
