@@ -254,3 +254,24 @@ def test_merges_commute(tmp_path_factory, ours, theirs):
     merge_files(b, t, o, d / "to-theirs.mv2", prefer="theirs")
     assert sha(d / "ot-ours.mv2") == sha(d / "to-theirs.mv2")
     assert mv2.verify(d / "ot-ours.mv2").ok
+
+
+@pytest.mark.req("R-MRG-001", "R-MRG-007")
+@pytest.mark.parametrize("name", ["memvid-sdk-2.0.160/memory-cards", "memvid-sdk-2.0.123/same-uri"])
+def test_merge_onto_a_file_memvid_wrote(tmp_path, name):
+    from conftest import GOLD
+
+    b = tmp_path / "base.mv2"
+    shutil.copy(GOLD / f"{name}.mv2", b)
+    with mv2.open(b) as m:
+        n, rev, active = m.frame_count, m.revision, [f["id"] for f in m.frames() if f["status"] == "active"]
+    o = side(b, tmp_path / "o.mv2", lambda m: (m.put("ours", uri="mv2://o", timestamp=T0), m.delete(active[0])))
+    t = side(b, tmp_path / "t.mv2", lambda m: m.supersede(active[-1], "theirs' revision", timestamp=T0 + 1))
+    out = tmp_path / "out.mv2"
+    merge_files(b, o, t, out)
+    assert mv2.verify(out).ok
+    with mv2.open(out) as m, mv2.open(b) as mb:
+        got = m.frames()
+        assert m.revision == rev and m.memory_cards() == mb.memory_cards()  # memvid's cards carried over
+    assert [f["id"] for f in got[n:]] == [n, n + 1] and got[n]["text"].startswith("ours")
+    assert got[active[0]]["status"] == "deleted" and got[active[-1]]["superseded_by"] == n + 1

@@ -57,7 +57,8 @@ def test_pytest_fixture_and_update_option(tmp_path):
                 m.put("new text\\n", uri="mv2://note", timestamp=1700000000)
             mv2_golden(out, {str(golden)!r})
     """))
-    env = {**os.environ, "MEMVID_TELEMETRY": "0"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    env["MEMVID_TELEMETRY"] = "0"  # the plugin is found through its entry point
 
     def pytest_run(*extra):
         return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py", *extra],
