@@ -275,3 +275,28 @@ def test_merge_onto_a_file_memvid_wrote(tmp_path, name):
         assert m.revision == rev and m.memory_cards() == mb.memory_cards()  # memvid's cards carried over
     assert [f["id"] for f in got[n:]] == [n, n + 1] and got[n]["text"].startswith("ours")
     assert got[active[0]]["status"] == "deleted" and got[active[-1]]["superseded_by"] == n + 1
+
+
+CARD = r"""
+import sys, memvid_sdk
+m = memvid_sdk.use("basic", sys.argv[1], mode="open")
+m.add_memory_cards([{"entity": "Alice", "slot": "city", "value": "Paris", "kind": "Fact", "source_frame_id": 0}])
+m.seal()
+m.close()
+"""
+
+
+@pytest.mark.interop
+def test_a_side_that_changed_memory_cards_is_refused(tmp_path):
+    pytest.importorskip("memvid_sdk")
+    from test_interop_write import memvid
+
+    b = tmp_path / "base.mv2"
+    make_base(b)
+    o = tmp_path / "o.mv2"
+    shutil.copy(b, o)
+    memvid(CARD, o)  # memvid-sdk adds a card; mv2's writer writes none (spec 15.3)
+    r = run("merge", b, o, b, "-o", tmp_path / "out.mv2")
+    assert r.exit_code == 2 and not (tmp_path / "out.mv2").exists()
+    with pytest.raises(mv2.UnsupportedError, match="memory cards changed"):
+        merge_files(b, o, b, tmp_path / "out.mv2")
