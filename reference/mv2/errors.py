@@ -101,6 +101,9 @@ _ENTRIES = [
     ("MV2-E-IO-FAILED", "io", "an earlier write or sync of this handle failed; it refuses further writes: reopen the file, which recovers it", "durability"),
     ("MV2-E-FILE-CHANGED", "io", "the file was truncated, replaced or removed by another process while in use (retry, or reopen)", "durability"),
     ("MV2-E-BUSY", "io", "the file kept changing while being read (an active writer): retry", "durability"),
+    # merging (spec 15)
+    ("MV2-E-MERGE-BASE", "usage", "a side of a merge does not descend from its BASE", "merge"),
+    ("MV2-E-MERGE-CONFLICT", "usage", "the sides of a merge conflict and no side was chosen", "merge"),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, k, t, s) for c, k, t, s in _ENTRIES}

@@ -141,7 +141,8 @@ class Memory:
             if "content" not in item:
                 raise UsageError("each item needs 'content' (str or bytes)")
             content = item.pop("content")
-            unknown = set(item) - {"uri", "title", "timestamp", "tags", "labels", "metadata", "kind", "track", "embedding"}
+            unknown = set(item) - {"uri", "title", "timestamp", "tags", "labels", "metadata", "extra_metadata", "kind",
+                                   "track", "embedding"}
             if unknown:
                 raise UsageError(f"unknown put fields: {sorted(unknown)}")
             item["timestamp"] = self._timestamp(item.get("timestamp"))
@@ -162,7 +163,8 @@ class Memory:
         old = self._frame_state(frame_id).fields
         if old["status"] != "active":
             raise UsageError(f"frame {frame_id} is {old['status']}; only an active frame can be superseded")
-        unknown = set(fields) - {"uri", "title", "timestamp", "tags", "labels", "metadata", "kind", "track", "embedding"}
+        unknown = set(fields) - {"uri", "title", "timestamp", "tags", "labels", "metadata", "extra_metadata", "kind",
+                                 "track", "embedding"}
         if unknown:
             raise UsageError(f"unknown supersede fields: {sorted(unknown)}")
         fid = len(self._snap.frames)
@@ -175,6 +177,8 @@ class Memory:
                     embedding=fields.get("embedding", self._vectors.get(frame_id)))
         if "metadata" in fields:
             args["metadata"] = fields["metadata"]
+        elif "extra_metadata" in fields:  # stored text as read from a frame (a merge replaying one)
+            args["extra_metadata"] = fields["extra_metadata"]
         else:
             args["extra_metadata"] = old["extra_metadata"]
         reuse = None

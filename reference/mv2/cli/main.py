@@ -189,6 +189,8 @@ def apply_cmd(
     wal_size: Optional[int] = typer.Option(None, help="WAL size for a new file (bytes)."),
     wal_grow_limit: Optional[int] = typer.Option(None, help="Largest size a full WAL grows to before the writer commits instead (spec 4.4)."),
     compact_min_dead: Optional[int] = typer.Option(None, help="Dead bytes a commit must leave before it is written compacted (spec 12.6)."),
+    expect_sha256: Optional[str] = typer.Option(None, "--expect-sha256", metavar="HEX",
+                                                help="Exit 1 unless the file's SHA-256 afterwards is HEX (a golden check)."),
     json_out: bool = typer.Option(False, "--json"),
 ):
     """Apply an operation script to FILE (created if missing). Deterministic: same script and parameters, same bytes."""
@@ -205,10 +207,15 @@ def apply_cmd(
     except MV2Error as exc:
         raise _fail(exc, json_out)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    matches = expect_sha256 is None or digest == expect_sha256.lower()
     if json_out:
-        print(json.dumps({"ok": True, "frame_ids": ids, "sha256": digest}))
+        print(json.dumps({"ok": matches, "frame_ids": ids, "sha256": digest}))
     else:
         print(f"applied {script} to {file}: {len(ids)} frame(s) created; sha256 {digest}")
+    if not matches:
+        err.print(f"mv2 apply: sha256 {digest} is not the expected {expect_sha256} (mv2 diff GOLDEN {file} shows why)",
+                  highlight=False)
+        raise typer.Exit(EXIT_CORRUPT)
 
 
 @app.command()
@@ -357,6 +364,12 @@ def convert(
     else:
         print(f"converted {src} ({res.source_revision}) to {dst} ({target})"
               + (f"; lost: {', '.join(res.losses)}" if res.losses else "; nothing lost") + f"; sha256 {res.sha256}")
+
+
+from . import diffcmd, mergecmd  # noqa: E402  (diff, textconv, merge, git-setup)
+
+for _extra in (diffcmd, mergecmd):
+    _extra.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point
