@@ -6,7 +6,7 @@ desktop width (1280 px) and a phone width (420 px) and fails when:
 * the page scrolls sideways (the document is wider than the window);
 * the top bar takes more than one row, or a navigation tab is hidden (1280 px);
 * a page has fewer tables than it should, or a table has no borders or no room between its
-  columns (the site's stylesheet did not apply);
+  columns (the site's stylesheet did not apply), or an image did not load;
 * the page loaded anything from another host (the site works offline).
 
 Chromium is driven over the DevTools protocol on a pipe (no extra packages): the viewport is
@@ -38,7 +38,7 @@ CHROMIUM = "/usr/bin/chromium"
 WIDTHS = (1280, 420)
 HEIGHT = 900
 # page (site path) -> the fewest tables it must render
-PAGES = {"": 2, "spec/03-header/": 1, "benchmarks/": 3}
+PAGES = {"": 2, "spec/03-header/": 1, "benchmarks/": 3, "layout/": 0}
 
 # Evaluated in the page once it has loaded: measurements of what the reader sees.
 PROBE = r"""
@@ -69,6 +69,7 @@ new Promise(done => setTimeout(() => {
     tabsOverflow: tabs ? tabs.scrollWidth - tabs.clientWidth : 0,
     tabRows: new Set(tabItems.filter(visible).map(i => i.offsetTop)).size,
     tables, wide, foreign,
+    brokenImages: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
     stylesheet: [...document.styleSheets].some(s => (s.href || "").endsWith("/extra.css")),
   });
 }, 300))
@@ -202,6 +203,8 @@ def problems(page: str, width: int, p: dict) -> list[str]:
         if t["border"] < 1 or t["padding"] < 8:
             out.append(f"{where}: table {i + 1} has border {t['border']} px and cell padding {t['padding']} px")
             break
+    if p["brokenImages"]:
+        out.append(f"{where}: images did not load: {', '.join(p['brokenImages'][:3])}")
     if not p["stylesheet"]:
         out.append(f"{where}: the site stylesheet (extra.css) is not loaded")
     if p["foreign"]:

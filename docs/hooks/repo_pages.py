@@ -1,4 +1,4 @@
-"""mkdocs hook: publish the conformance suite's own documents as site pages.
+"""mkdocs hook: publish the conformance suite's own documents as site pages, and draw files.
 
 The HP/1 protocol, its JSON Schema, the normative INTERPRETING.md and the Python adapter
 template live beside the code they describe (``conformance/``), where implementers copy them
@@ -6,6 +6,9 @@ from. Rather than keep copies under ``docs/`` that could drift, this hook adds t
 build as generated pages under ``conformance/`` (see ``PAGES``); other pages link them like any
 page, e.g. ``[HP/1](conformance/protocol.md)``. A repository path written in backticks in one of
 these documents becomes a link when it names another published document.
+
+It also draws the pictures of the layout page (``LAYOUTS``) with ``mv2 inspect --svg``'s
+renderer, from the committed vectors, so they always show what the current code reads.
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ PAGES = {
 # Raw copies, for downloading or pointing a schema validator at.
 RAW = {"conformance/hp1.schema.json": "conformance/protocol/hp1.schema.json",
        "conformance/adapter.py": "conformance/adapters/template-python/adapter.py"}
+
+# picture -> a gold file, or an operation script the reference writer runs (spec 13.2)
+LAYOUTS = {
+    "img/layout/many-commits.svg": "vectors/valid/many-commits.ops.jsonl",
+    "img/layout/put-loop.svg": "vectors/gold/memvid-sdk-2.0.160/put-loop.mv2",
+    "img/layout/vectors-1200.svg": "vectors/gold/memvid-sdk-2.0.123/vectors-1200.mv2",
+}
 
 _BY_REPO_PATH = {repo: page for page, (repo, _, _) in PAGES.items()}
 _TICKED = re.compile(r"(?<!\[)`([^`\s]+)`(?!\])")
@@ -61,7 +71,25 @@ def render(page: str) -> str:
             f"```{kind}\n{text.rstrip()}\n```\n")
 
 
+def draw(repo_path: str) -> str:
+    import tempfile
+
+    from mv2.script import run_file
+    from mv2.storage.layout_svg import render
+    from mv2.storage.verify import analyze
+
+    src = ROOT / repo_path
+    if src.suffix == ".mv2":
+        return render(analyze(src), title=f"{src.parent.name}/{src.name}")
+    with tempfile.TemporaryDirectory(prefix="mv2-docs-") as tmp:
+        out = Path(tmp) / (src.name.split(".")[0] + ".mv2")
+        run_file(src, out)
+        return render(analyze(out), title=f"{out.name}, written by mv2 from {src.name}")
+
+
 def on_files(files: Files, config) -> Files:
+    for dest, repo_path in LAYOUTS.items():
+        files.append(File.generated(config, dest, content=draw(repo_path)))
     for page in PAGES:
         files.append(File.generated(config, page, content=render(page)))
     for dest, repo_path in RAW.items():

@@ -92,7 +92,7 @@ def test_browser_check_sees_broken_layout():
     missing tables are each reported."""
     good = {"width": 1280, "scrollWidth": 1280, "headerHeight": 48, "tabsVisible": True, "tabsOverflow": 0,
             "tabRows": 1, "tables": [{"rows": 3, "border": 1, "padding": 12}], "wide": [], "foreign": [],
-            "stylesheet": True}
+            "stylesheet": True, "brokenImages": []}
     assert browser_check.problems("spec/03-header/", 1280, good) == []
     cases = {"scrolls sideways": {"scrollWidth": 1400, "wide": ["table"]},
              "more than one row": {"headerHeight": 96},
@@ -100,7 +100,8 @@ def test_browser_check_sees_broken_layout():
              "expected at least": {"tables": []},
              "cell padding 0": {"tables": [{"rows": 3, "border": 0, "padding": 0}]},
              "extra.css": {"stylesheet": False},
-             "other hosts": {"foreign": ["https://fonts.example/x.css"]}}
+             "other hosts": {"foreign": ["https://fonts.example/x.css"]},
+             "images did not load": {"brokenImages": ["http://127.0.0.1/img/plot.png"]}}
     for words, change in cases.items():
         found = browser_check.problems("spec/03-header/", 1280, {**good, **change})
         assert len(found) == 1 and words in found[0], (words, found)
