@@ -7,7 +7,8 @@ desktop width (1280 px) and a phone width (420 px) and fails when:
 * the top bar takes more than one row, or a navigation tab is hidden (1280 px);
 * a page has fewer tables than it should, or a table has no borders or no room between its
   columns (the site's stylesheet did not apply), or an image did not load;
-* the page loaded anything from another host (the site works offline).
+* the page loaded anything from another host (the site works offline);
+* searching for a word of the WAL chapter does not find it.
 
 Chromium is driven over the DevTools protocol on a pipe (no extra packages): the viewport is
 set exactly, and a small script measures each page once it has loaded.
@@ -73,6 +74,22 @@ new Promise(done => setTimeout(() => {
     stylesheet: [...document.styleSheets].some(s => (s.href || "").endsWith("/extra.css")),
   });
 }, 300))
+"""
+
+
+# Search: typed into the search box once its index has loaded; the hits' links.
+SEARCH_QUERY, SEARCH_HIT = "checkpoint", "spec/04-wal/"
+SEARCH_READY = r"""
+new Promise(done => { const t0 = Date.now(); const poll = () => {
+  const meta = document.querySelector(".md-search-result__meta");
+  if ((meta && !/Initializing/i.test(meta.textContent)) || Date.now() - t0 > 15000) return done(true);
+  setTimeout(poll, 100); }; poll(); })
+"""
+SEARCH_HITS = r"""
+new Promise(done => { const t0 = Date.now(); const poll = () => {
+  const items = [...document.querySelectorAll(".md-search-result__item a")];
+  if (items.length || Date.now() - t0 > 1000) return done(items.map(a => a.getAttribute("href")));
+  setTimeout(poll, 100); }; poll(); })
 """
 
 
@@ -161,7 +178,14 @@ class Browser:
                         returnByValue=True)
         if "exceptionDetails" in res:
             raise RuntimeError(f"probe failed: {res['exceptionDetails'].get('text')}")
-        return res["result"]["value"]
+        return res["result"].get("value")
+
+    def type_into(self, selector: str, text: str) -> None:
+        """Focus ``selector`` and type ``text`` as a user would (trusted input events)."""
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
+        for ch in text:  # key down (which inserts the character) and key up, as a keyboard sends them
+            self.call("Input.dispatchKeyEvent", session=self.session, type="keyDown", key=ch, text=ch)
+            self.call("Input.dispatchKeyEvent", session=self.session, type="keyUp", key=ch)
 
     def screenshot(self, dest: Path) -> None:
         import base64
@@ -235,6 +259,18 @@ def check(site: Path, chromium: str, *, screenshots: Path | None = None) -> tupl
                         browser.screenshot(screenshots / f"{page.strip('/').replace('/', '-') or 'home'}-{width}.png")
                     measured[f"/{page}@{width}"] = p
                     found += problems(page, width, p)
+            browser.open(base, WIDTHS[0])
+            browser.evaluate(SEARCH_READY)
+            hits = []
+            for _ in range(15):  # a query typed while the search worker still loads its index is lost: retype
+                browser.evaluate('document.querySelector(".md-search__input").value = ""')
+                browser.type_into(".md-search__input", SEARCH_QUERY)
+                hits = browser.evaluate(SEARCH_HITS)
+                if hits:
+                    break
+            measured["search"] = hits
+            if not any(SEARCH_HIT in h for h in hits):
+                found.append(f'search: "{SEARCH_QUERY}" did not find /{SEARCH_HIT} (hits: {hits[:3]})')
         finally:
             browser.close()
             server.shutdown()

@@ -73,6 +73,8 @@ def _browser_check(request, site, tmp_path):
     chromium = _chromium(request)
     found, measured = browser_check.check(site, chromium, screenshots=tmp_path)
     assert found == []
+    hits = measured.pop("search")
+    assert any(h.split("?")[0].endswith("/spec/04-wal/") for h in hits)
     assert set(measured) == {f"/{p}@{w}" for p in browser_check.PAGES for w in browser_check.WIDTHS}
     assert all(m["width"] == int(k.rsplit("@", 1)[1]) for k, m in measured.items())  # the viewport was exact
     assert len(list(tmp_path.glob("*.png"))) == len(measured)

@@ -23,7 +23,7 @@ def drawn(svg: str) -> list[tuple[float, float, str]]:
 
 
 def test_regions_are_drawn_to_scale():
-    path = GOLD / "memvid-sdk-2.0.123" / "vectors-1200.mv2"
+    path = GOLD / "memvid-sdk-2.0.160" / "vectors-384d.mv2"
     a = analyze(path)
     svg = render(a)
     rects = drawn(svg)
