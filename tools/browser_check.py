@@ -121,8 +121,10 @@ class Browser:
         args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--hide-scrollbars", f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, preexec_fn=fds, pass_fds=(3, 4))
+        self._log = profile / "chromium.log"  # a file: an unread pipe would fill and stall the browser
+        with open(self._log, "wb") as log:
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                                         preexec_fn=fds, pass_fds=(3, 4))
         os.close(to_child_r)
         os.close(from_child_w)
         self._buf = b""
@@ -139,7 +141,9 @@ class Browser:
             ready, _, _ = select.select([self._r], [], [], timeout)
             chunk = os.read(self._r, 1 << 20) if ready else b""
             if not chunk:
-                raise RuntimeError("chromium stopped answering" if ready else "chromium timed out")
+                tail = self._log.read_text(errors="replace").strip().splitlines()[-3:]
+                raise RuntimeError(("chromium stopped answering" if ready else "chromium timed out")
+                                   + (": " + " | ".join(tail) if tail else ""))
             self._buf += chunk
         msg, _, self._buf = self._buf.partition(b"\0")
         return json.loads(msg)
