@@ -204,9 +204,10 @@ def main() -> int:
         lost = [i for i in wanted if not found.get(i, "").startswith(f"Meeting note {i}:")]
         extra = sorted(set(found) - set(wanted))
         flight = [i for i in extra if i // BATCH == in_flight]
-        say(f"   acknowledged {len(wanted)}, lost {len(lost)}; batch {in_flight + 1} (in flight, not acknowledged, "
-            f"so it may be kept or dropped): {len(flight)} of {BATCH} kept")
+        say(f"   acknowledged {len(wanted)}, lost {len(lost)}; batch {in_flight + 1} (in flight, not acknowledged: "
+            f"kept whole or dropped whole, spec 12.1): {len(flight)} of {BATCH} kept")
         expect("nothing acknowledged is lost, nothing unwritten appears", a.ok and not lost and extra == flight)
+        expect("the batch in flight is atomic", len(flight) in (0, BATCH))
         expect("the file verifies after recovery", mv2.verify(path).ok)
 
         # 7. Determinism ------------------------------------------------------------------------
