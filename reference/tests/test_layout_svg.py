@@ -63,3 +63,14 @@ def test_inspect_svg_writes_the_picture(tmp_path):
     bad = runner.invoke(app, ["inspect", "--svg", str(tmp_path / "bad.svg"),
                               str(ROOT / "vectors" / "invalid" / "frame.hash.001.mv2")])
     assert bad.exit_code == 1 and (tmp_path / "bad.svg").exists()
+
+
+def test_every_vector_renders():
+    """Gold, damaged and crashed files alike give a well-formed picture whose regions stay in the bars."""
+    paths = sorted((ROOT / "vectors").rglob("*.mv2"))
+    assert len(paths) > 50
+    for p in paths:
+        root = ET.fromstring(render(analyze(p)))
+        for r in root.iter(f"{SVG}rect"):
+            x, w = float(r.get("x", 0)), float(r.get("width"))
+            assert x >= 0 and x + w <= WIDTH + 0.01, (p.name, r.get("x"), r.get("width"))
