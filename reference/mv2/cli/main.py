@@ -70,7 +70,9 @@ def verify(file: Path, json_out: bool = typer.Option(False, "--json", help="Prin
 
 
 @app.command()
-def inspect(file: Path, json_out: bool = typer.Option(False, "--json")):
+def inspect(file: Path, json_out: bool = typer.Option(False, "--json"),
+            svg: Optional[str] = typer.Option(None, "--svg", metavar="OUT",
+                                              help="Draw the regions to scale as SVG to OUT ('-': stdout) instead of the table.")):
     """Map every region of the file: name, offset, length, what checksum covers it and whether it matches."""
     _file(file)
     try:
@@ -89,6 +91,13 @@ def inspect(file: Path, json_out: bool = typer.Option(False, "--json")):
                     toc_offset=snap.commit.toc_offset, toc_len=snap.commit.toc_len)
         snap.close()
     info["regions"] = [r.to_json() for r in a.regions]
+    if svg is not None:
+        from ..storage.layout_svg import write_svg
+        try:
+            write_svg(a, svg)
+        except MV2Error as exc:
+            raise _fail(exc, json_out)
+        raise typer.Exit(EXIT_OK if a.ok else EXIT_CORRUPT)
     if json_out:
         print(json.dumps(info, sort_keys=True))
     else:
