@@ -347,6 +347,11 @@ def convert(
               + (f"; lost: {', '.join(res.losses)}" if res.losses else "; nothing lost") + f"; sha256 {res.sha256}")
 
 
+from .import_v1 import import_v1_cmd  # noqa: E402  (the command lives in its own module)
+
+app.command("import-v1")(import_v1_cmd)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
