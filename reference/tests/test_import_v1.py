@@ -353,6 +353,25 @@ def test_cli_import_index_only_and_errors(tmp_path):
     assert res.returncode == 2 and "--source" in res.stderr
 
 
+def test_cli_without_the_v1_extra(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import mv2.v1.video as video_mod
+    from mv2.cli.main import app
+
+    monkeypatch.setattr(video_mod, "decoder_available", lambda: False)
+    video, index = paths("notes-mp4v")
+    res = CliRunner().invoke(app, ["import-v1", str(video), str(index), str(tmp_path / "m.mv2")])
+    assert res.exit_code == 2 and "mv2[v1]" in res.output and not (tmp_path / "m.mv2").exists()
+
+
+def test_index_that_skips_implausibly_many_frames():
+    doc = {"metadata": [{"id": 0, "text": "a", "frame": 1 << 30}], "chunk_to_frame": {"0": 1 << 30},
+           "frame_to_chunks": {str(1 << 30): [0]}}
+    with pytest.raises(MV2Error, match="skip"):
+        parse_index(json.dumps(doc).encode())
+
+
 @needs_video
 def test_cli_report_lists_what_the_video_could_not_give(tmp_path):
     video, index = paths("notes-h265")

@@ -28,10 +28,15 @@ def import_v1_cmd(
 ):
     """Import a Memvid V1 memory: one frame per V1 frame, its vector and V1's chunk id and frame number kept."""
     from ..v1 import SOURCES, import_v1
+    from ..v1.video import decoder_available
     from .main import EXIT_CANNOT_RUN, _fail, err
 
     if source not in SOURCES:
         err.print(f"mv2 import-v1: --source must be one of {', '.join(SOURCES)}")
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    if source != "index" and not decoder_available():
+        err.print("mv2 import-v1: reading the video needs the v1 extra (pip install 'mv2[v1]'); "
+                  "--source index imports from the index alone", markup=False, highlight=False)
         raise typer.Exit(EXIT_CANNOT_RUN)
     try:
         with _progress() as progress:

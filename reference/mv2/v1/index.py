@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from ..errors import CorruptFileError, MV2Error
 
 MAX_INDEX_JSON_BYTES = 1 << 32
+MAX_SKIPPED = 1 << 20
+"""Frame numbers an index may skip (chunks V1 did not embed) before it is not taken for a V1
+index: each is a whole video frame, so a real memory skips few."""
+MAX_FRAME = 1 << 31
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,13 @@ def parse_index(data: bytes, *, name: str = "index JSON") -> V1Index:
             raise _bad(name, f"metadata[{pos}] is not {{id: int, text: str, frame: int}}")
         if m["id"] != pos:
             raise _bad(name, f"metadata[{pos}] has id {m['id']} (V1 numbers chunks 0, 1, 2, ...)")
-        if m["frame"] < 0 or m["frame"] in frames or (chunks and m["frame"] <= chunks[-1].frame):
+        if not 0 <= m["frame"] < MAX_FRAME or m["frame"] in frames or (chunks and m["frame"] <= chunks[-1].frame):
             raise _bad(name, f"chunk {pos} has frame {m['frame']}, not after the previous chunk's")
         frames.add(m["frame"])
         chunks.append(Chunk(id=m["id"], frame=m["frame"], text=m["text"]))
     # The two mappings must say exactly what the metadata says: they are how V1 finds frames.
+    if chunks and chunks[-1].frame + 1 - len(chunks) > MAX_SKIPPED:
+        raise _bad(name, f"its frame numbers skip {chunks[-1].frame + 1 - len(chunks)} frames")
     want_c2f = {str(c.id): c.frame for c in chunks}
     want_f2c = {str(c.frame): [c.id] for c in chunks}
     if c2f != want_c2f or f2c != want_f2c:
