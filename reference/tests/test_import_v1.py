@@ -274,6 +274,24 @@ def test_a_frame_only_the_index_has_is_imported_and_reported(tmp_path):
 
 
 @needs_video
+def test_a_truncated_video_reports_what_only_the_index_still_has(tmp_path):
+    video, index = paths("notes-h265")          # Matroska: a cut file still plays up to the cut
+    for f in (index, faiss_path_for(str(index))):
+        shutil.copy(f, tmp_path)
+    cut = tmp_path / video.name
+    cut.write_bytes(video.read_bytes()[:150_000])
+    r = import_v1(cut, tmp_path / index.name, tmp_path / "m.mv2", timestamp=TS)
+    assert 0 < r.video_frames < 21
+    assert r.index_only == [c.frame for c in parse_index(index.read_bytes()).chunks if c.frame >= r.video_frames]
+    assert r.frames_written == 21 and r.vectors_written == 20   # every chunk still imported, from the index
+    mp4 = tmp_path / "cut.mp4"                  # OpenCV's MP4 keeps its index at the end: nothing plays
+    mp4.write_bytes(paths("notes-mp4v")[0].read_bytes()[:300_000])
+    with pytest.raises(MV2Error) as e:
+        import_v1(mp4, tmp_path / index.name, tmp_path / "n.mv2", timestamp=TS)
+    assert e.value.code == "MV2-E-V1-FORMAT" and "cannot be opened as a video" in e.value.message
+
+
+@needs_video
 def test_video_and_index_of_different_memories(tmp_path):
     def edit(meta):
         for m in meta:

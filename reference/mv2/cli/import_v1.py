@@ -53,6 +53,8 @@ def import_v1_cmd(
           f"{r.frames_written} frames, {r.vectors_written} vectors ({r.model}), timestamps from {r.timestamp_source}")
     if r.video_frames is not None:
         print(f"  both copies agree: {r.agreeing} frames")
+    if r.video_error:
+        print(f"  the video could not be decoded past frame {r.video_frames}: {r.video_error}")
     for label, ids in (("video frames not readable (text from the index)", r.unreadable),
                        ("copies disagree (text from the " + r.source + ")", r.disagreeing),
                        ("only in the video (no vector)", r.video_only),

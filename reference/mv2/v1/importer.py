@@ -31,7 +31,8 @@ import numpy as np
 from ..errors import CorruptFileError, MV2Error, StorageIOError, UsageError
 from .faiss import read_flat_index
 from .index import MAX_INDEX_JSON_BYTES, parse_index
-from .video import VideoFrame, read_video
+from ..entries import check_timestamp
+from .video import TAIL_ERROR, VideoFrame, read_video
 
 SOURCES = ("both", "video", "index")
 PUT_BATCH = 1000  # frames per WAL write: bounded memory, one sync each
@@ -50,6 +51,7 @@ class ImportReport:
     model: str
     video_frames: int | None         # None when the video was not decoded (source="index")
     index_chunks: int
+    video_error: str | None = None   # why decoding stopped before the end of the video, if it did
     frames_written: int = 0
     vectors_written: int = 0
     agreeing: int = 0                # frames both copies gave with the same text
@@ -105,7 +107,7 @@ def import_v1(video: str | os.PathLike, index_json: str | os.PathLike, output: s
     if not os.path.isfile(video):
         raise StorageIOError(f"the V1 video {video} does not exist", code="MV2-E-V1-MISSING")
     if timestamp is not None:
-        ts, ts_source = memory.check_timestamp(timestamp), "explicit"
+        ts, ts_source = check_timestamp(timestamp), "explicit"
     else:
         ts, ts_source = int(os.stat(video).st_mtime), "video-mtime"
     index = parse_index(_read(index_json, "index JSON", MAX_INDEX_JSON_BYTES), name=index_json)
@@ -115,12 +117,15 @@ def import_v1(video: str | os.PathLike, index_json: str | os.PathLike, output: s
 
     _check_container(video)
     frames: list[VideoFrame] | None = None
+    video_error = None
     if source != "index":
         frames = read_video(video, progress=(lambda d, t: progress("decode", d, t)) if progress else None)
+        if frames and frames[-1].problem and frames[-1].problem.startswith(TAIL_ERROR):
+            video_error = frames.pop().problem
     report = ImportReport(video=os.path.basename(video), index=os.path.basename(index_json),
                           output=os.path.basename(output), source=source, timestamp=ts, timestamp_source=ts_source,
                           model=index.model, video_frames=None if frames is None else len(frames),
-                          index_chunks=len(index.chunks))
+                          index_chunks=len(index.chunks), video_error=video_error)
     plan = _plan(index, frames, report, video)
     items = []
     for frame_no, chunk, text, text_source in plan:

@@ -26,6 +26,9 @@ MAX_UPSCALED_PIXELS = 4096 * 4096  # V1 frames are 256x256; never upscale a larg
 MAX_PAYLOAD_TEXT = 1 << 24
 
 
+TAIL_ERROR = "undecodable video from here"
+
+
 @dataclass(frozen=True)
 class VideoFrame:
     frame: int                 # position in the video, from 0
@@ -75,7 +78,8 @@ def read_video(path: str, *, progress: Callable[[int, int | None], None] | None 
     try:
         container = av.open(path)
     except (av.FFmpegError, OSError, ValueError) as exc:
-        raise CorruptFileError(f"{path}: not a video ({exc})", code="MV2-E-V1-FORMAT") from None
+        raise CorruptFileError(f"{path} cannot be opened as a video (damaged, or not one): {exc}",
+                               code="MV2-E-V1-FORMAT") from None
     with container:
         if not container.streams.video:
             raise CorruptFileError(f"{path}: the file has no video stream", code="MV2-E-V1-FORMAT")
@@ -87,8 +91,9 @@ def read_video(path: str, *, progress: Callable[[int, int | None], None] | None 
                 if progress is not None:
                     progress(i + 1, total)
         except av.FFmpegError as exc:
-            # A damaged tail: the frames decoded so far stand, the rest are absent (and reported).
-            out.append(VideoFrame(len(out), None, f"undecodable video from here: {exc}"))
+            # A damaged tail: the frames decoded so far stand; this last entry, which is no
+            # frame, says why the rest are absent (the import reports it).
+            out.append(VideoFrame(len(out), None, f"{TAIL_ERROR}: {exc}"))
     return out
 
 
