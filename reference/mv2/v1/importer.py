@@ -55,7 +55,7 @@ class ImportReport:
     frames_written: int = 0
     vectors_written: int = 0
     agreeing: int = 0                # frames both copies gave with the same text
-    unreadable: list[int] = field(default_factory=list)      # video frames whose QR code was not read
+    unreadable: list[int] = field(default_factory=list)      # video frames without a usable V1 QR code
     disagreeing: list[int] = field(default_factory=list)     # both read, texts differ
     video_only: list[int] = field(default_factory=list)      # in the video, not in the index
     index_only: list[int] = field(default_factory=list)      # in the index, not in the video
@@ -96,8 +96,6 @@ def import_v1(video: str | os.PathLike, index_json: str | os.PathLike, output: s
 
     ``progress(stage, done, total)`` is called while decoding (``stage="decode"``) and writing
     (``"write"``). Raises ``MV2-E-V1-*`` errors before writing anything; ``output`` must not exist."""
-    from .. import memory
-
     video, index_json, output = os.fspath(video), os.fspath(index_json), os.fspath(output)
     faiss = os.fspath(faiss) if faiss is not None else faiss_path_for(index_json)
     if source not in SOURCES:
@@ -195,8 +193,8 @@ def _plan(index, frames: list[VideoFrame] | None, report: ImportReport, video: s
         c = by_frame.get(f.frame)
         p = f.payload
         if p is not None and p["frame"] != f.frame:
-            p = None  # a code that names another frame is no evidence about this one
-        if p is None and f.payload is None:
+            p = None  # a code that names another frame is no evidence about this one: unreadable
+        if p is None:
             report.unreadable.append(f.frame)
         if c is None and p is None:
             report.not_imported.append(f.frame)
