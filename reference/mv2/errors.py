@@ -104,6 +104,10 @@ _ENTRIES = [
     # merging (spec 15)
     ("MV2-E-MERGE-BASE", "usage", "a side of a merge does not descend from its BASE", "merge"),
     ("MV2-E-MERGE-CONFLICT", "usage", "the sides of a merge conflict and no side was chosen", "merge"),
+    # importing a Memvid V1 memory (docs: import-v1)
+    ("MV2-E-V1-MISSING", "io", "a file of the V1 memory (video, index JSON or FAISS index) is missing or unreadable", "import-v1"),
+    ("MV2-E-V1-FORMAT", "malformed", "the file is not part of a Memvid V1 memory (index JSON, FAISS index or QR video)", "import-v1"),
+    ("MV2-E-V1-MISMATCH", "invalid", "the V1 video and index do not belong together, or disagree where both are authoritative", "import-v1"),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, k, t, s) for c, k, t, s in _ENTRIES}

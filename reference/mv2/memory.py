@@ -74,6 +74,7 @@ class Memory:
         self._replayer = Replayer(snap.frames, wal_offset=snap.header["wal_offset"])
         self.recovery: dict = {}
         self.compaction_error: StorageIOError | None = None  # why the last commit could not compact
+        self._vector_model: str | None = None
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -268,13 +269,24 @@ class Memory:
             return
         self._seal_with(compact_min_dead=self._compact_min_dead)
 
+    def set_vector_model(self, name: str) -> None:
+        """Name the embedding model of the file's vectors (the vec manifest's ``model``, spec 9.2);
+        the next commit records it."""
+        self._require_writable()
+        if not isinstance(name, str) or not name:
+            raise UsageError("the vector model name must be a non-empty string")
+        if "model" not in _field_names(self._snap.revision.toc, "indexes", "vec"):
+            raise UnsupportedError(f"revision {self.revision} records no vector model")
+        self._vector_model = name
+        self._dirty = True
+
     def _seal_with(self, *, compact_min_dead: int, wal_size: int | None = None) -> None:
         f = self._file
         if not self._sketch_cache:
             self._seed_sketches()
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
                                      text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
-                                     sketch_cache=self._sketch_cache,
+                                     sketch_cache=self._sketch_cache, vector_model=self._vector_model,
                                      read_checked=lambda off, ln, ck: self._snap.checked_range(off, ln, ck, what="index segment"))
         f.commit(plan.blobs, plan.build_toc, compact_min_dead=compact_min_dead, wal_size=wal_size)
         self.compaction_error = f.compaction_error
@@ -569,6 +581,18 @@ class Memory:
 
 def _has_source_fields(rev) -> bool:
     return any(sc.name == "source_sha256" for sc in rev.frame.subcons)
+
+
+def _field_names(con, *path: str) -> set[str]:
+    """The field names of the struct at ``path`` inside a revision's schema."""
+    for name in (None, *path):
+        while not hasattr(con, "subcons"):
+            con = con.subcon  # through Renamed and Option
+        if name is not None:
+            con = next(sc for sc in con.subcons if sc.name == name)
+    while not hasattr(con, "subcons"):
+        con = con.subcon
+    return {sc.name for sc in con.subcons}
 
 
 def _f32(values: list[float]) -> list[float]:

@@ -379,6 +379,9 @@ from . import diffcmd, mergecmd  # noqa: E402  (diff, textconv, merge, git-setup
 
 for _extra in (diffcmd, mergecmd):
     _extra.register(app)
+from .import_v1 import import_v1_cmd  # noqa: E402  (the command lives in its own module)
+
+app.command("import-v1")(import_v1_cmd)
 
 
 def main() -> None:  # pragma: no cover - console entry point
