@@ -12,4 +12,4 @@ PROTOCOL_VERSION = 1
 PROTOCOL_REVISION = 2
 # Bumped whenever INTERPRETING.md changes what a check means, so that results name the rules
 # they were judged by.
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
