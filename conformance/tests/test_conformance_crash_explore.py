@@ -206,3 +206,24 @@ def test_settings_reach_the_family_from_the_command_line(tmp_path):
 
 if sys.platform != "linux":  # pragma: no cover - the recorder interposes glibc's functions
     pytestmark = pytest.mark.skip("the system-call recorder needs Linux")
+
+
+@pytest.mark.slow
+@pytest.mark.req("R-DUR-001", "R-DUR-002")
+def test_reference_full_crash_exploration(tmp_path):
+    """Every crash state of every workload (the traces are small enough to be exhaustive)."""
+    _recorder()
+    before = crash_explore.SETTINGS
+    crash_explore.SETTINGS = Settings(budget=1_000_000, report=tmp_path / "crash.jsonl", vectors=tmp_path / "vectors")
+    try:
+        report = run_suite(REFERENCE, only=["crash-explore"])
+    finally:
+        crash_explore.SETTINGS = before
+    explorations = [json.loads(line) for line in (tmp_path / "crash.jsonl").read_text().splitlines()]
+    assert {e["workload"] for e in explorations} == {"mixed", "grow"}
+    for e in explorations:
+        assert e["explored"] == e["possible"]
+        assert {k: e["counts"][k] for k in ("lost", "unopenable", "leftover", "ro-modified")} == {
+            "lost": 0, "unopenable": 0, "leftover": 0, "ro-modified": 0}, e
+    known = {"crash-explore/mixed:atomic"}  # conformance/expectations/mv2-reference.txt
+    assert {r.id for r in report.records if r.outcome != "passed"} <= known

@@ -302,3 +302,12 @@ def materialize(trace: Trace, plans: list[Plan]) -> Iterator[CrashState]:
         files, dirs = sim.build(pl.variant)
         yield CrashState(point=pl.point, label=pl.variant.label, files=files, dirs=dirs, acks=tuple(sim.acks),
                          last_event=trace.events[pl.point - 1] if pl.point else None)
+
+
+def final_state(trace: Trace) -> dict[str, bytes]:
+    """The files as the process left them, by the trace: what the disk must hold after the
+    recording if the recorder missed nothing."""
+    sim = _Sim.start(trace)
+    for i, e in enumerate(trace.events):
+        sim.step(i, e)
+    return {p: bytes(sim.content.get(ino, b"")) for p, ino in sim.names.items()}

@@ -69,6 +69,7 @@ class Exploration:
     def to_json(self) -> dict:
         d = {k: getattr(self, k) for k in ("workload", "events", "records", "points", "possible", "explored",
                                             "distinct", "counts", "problem", "unseen", "skipped_ops")}
+        d["unseen"] = self.unseen[:10] + ([f"... and {len(self.unseen) - 10} more"] if len(self.unseen) > 10 else [])
         d["lost_ops"] = sorted(self.lost_ops)
         d["seconds"] = round(self.seconds, 2)
         d["failures"] = [{k: v for k, v in f.items() if k != "state"} for f in self.failures]
@@ -94,7 +95,29 @@ def record(argv: list[str], wl: Workload, root: Path, *, timeout: float = 120.0)
     with Adapter(argv, timeout=timeout, env=recorder.environment(lib, trace_file, tmp)) as adapter:
         result = drive(adapter, wl, memory, test_id=f"crash-explore/{wl.name}")
     raw = trace_file.read_bytes() if trace_file.exists() else b""
-    return tracemod.events(raw, [str(work), str(tmp)]), result, memory, [work, tmp]
+    tr = tracemod.events(raw, [str(work), str(tmp)])
+    tr.unseen += missed(tr, [work, tmp])
+    return tr, result, memory, [work, tmp]
+
+
+def missed(tr: tracemod.Trace, roots: list[Path]) -> list[str]:
+    """Files whose bytes on disk after the recording are not what the trace says: changes the
+    recorder did not see (raw system calls, io_uring, shared mappings)."""
+    want = engine.final_state(tr)
+    have = {}
+    for r in roots:
+        for dirpath, _, files in os.walk(r):
+            for f in files:
+                p = os.path.join(dirpath, f)
+                have[p] = Path(p).read_bytes()
+    out = []
+    for p in sorted(set(want) | set(have)):
+        if want.get(p) != have.get(p):
+            how = "not in the trace" if p not in want else "gone, by the trace it exists" if p not in have else \
+                f"{len(have[p]):,} bytes on disk, {len(want[p]):,} by the trace" if len(have[p]) != len(want[p]) else \
+                "other bytes on disk than by the trace"
+            out.append(f"{p}: {how}")
+    return out
 
 
 def explore(argv: list[str], judge: Adapter, wl: Workload, root: Path, settings: Settings) -> Exploration:
@@ -114,6 +137,10 @@ def explore(argv: list[str], judge: Adapter, wl: Workload, root: Path, settings:
     ex.records = sum(1 for e in tr.events if e.kind != "ack")
     writes = [e for e in tr.events if e.kind == "write"]
     acked = {e.seq for e in tr.events if e.kind == "ack"}
+    blind = [u for u in tr.unseen if u.startswith(str(memory) + ":")]
+    if blind:
+        ex.problem = f"the recorder missed changes to the memory: {blind[0]}"
+        return ex
     if not writes or not set(seqs) <= acked:
         ex.problem = (f"the trace holds {len(writes)} writes and {len(acked & set(seqs))} of {len(seqs)} replies: "
                       "the recorder does not see this implementation's system calls")
@@ -275,7 +302,10 @@ def _save_vector(dest: Path, f: dict, tr: tracemod.Trace, wl: Workload, roots: l
     if dest.exists():
         shutil.rmtree(dest)
     st: engine.CrashState = f["state"]
-    _place(st, roots, dest / "files")
+    # The memory's directory only: the temporary directory's scratch plays no part in recovery.
+    beside = engine.CrashState(st.point, st.label, {p: d for p, d in st.files.items() if p.startswith(str(roots[0]) + "/")},
+                               st.dirs, st.acks, st.last_event)
+    _place(beside, roots[:1], dest / "files")
     acks = [i for i, e in enumerate(tr.events[: st.point]) if e.kind == "ack"]
     start = acks[-2] + 1 if len(acks) >= 2 else 0
     with open(dest / "trace.jsonl", "w", encoding="utf-8") as out:
