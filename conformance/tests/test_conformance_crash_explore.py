@@ -21,7 +21,7 @@ from mv2_conformance.families import crash_explore
 from mv2_conformance.families.determinism import layout_region
 
 FAKE_WRITER = str(CONFORMANCE / "tests" / "fakes" / "fake_writer.py")
-ONLY = ["crash-explore", "determinism"]
+ONLY = ["crash-explore/mixed", "determinism/mixed"]
 
 
 def _recorder():
@@ -156,7 +156,7 @@ def test_a_blind_recorder_fails_recorded_instead_of_passing(monkeypatch, tmp_pat
     _recorder()
     # A statically linked or io_uring writer would look like this: nothing but replies.
     monkeypatch.setattr(recorder, "environment", lambda lib, t, d: dict(os.environ, TMPDIR=str(d)))
-    got = outcomes(run_suite([PY, FAKE_WRITER, "synced"], only=["crash-explore"]))
+    got = outcomes(run_suite([PY, FAKE_WRITER, "synced"], only=["crash-explore/mixed"]))
     assert got["crash-explore/mixed:recorded"] == "failed"
     assert {got[f"crash-explore/mixed:{c}"] for c in ("durable", "openable", "atomic", "clean")} == {"skipped"}
 
@@ -169,13 +169,13 @@ def test_determinism_names_the_region_of_a_difference():
     assert layout_region(data, len(data) - 57).startswith("TOC")
 
 
-@pytest.mark.req("R-DUR-001", "R-DUR-002", "R-DET-001")
-def test_reference_crash_exploration_and_determinism(tmp_path):
+@pytest.mark.req("R-DUR-001", "R-DUR-002")
+def test_reference_loses_nothing_in_any_crash_state_of_the_mixed_workload(tmp_path):
     _recorder()
     vectors, report_file = tmp_path / "vectors", tmp_path / "crash.jsonl"
     env = dict(os.environ, PYTHONPATH=str(CONFORMANCE))
     res = subprocess.run([PY, "-m", "mv2_conformance", "run", "--adapter", "proc:" + shlex.join(REFERENCE),
-                          "--only", "crash-explore", "--only", "determinism", "--crash-states", "200",
+                          "--only", "crash-explore/mixed", "--crash-states", "1000",
                           "--crash-vectors", str(vectors), "--crash-report", str(report_file),
                           "--expect", str(CONFORMANCE / "expectations" / "mv2-reference.txt")],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
@@ -196,7 +196,7 @@ def test_settings_reach_the_family_from_the_command_line(tmp_path):
 
     before = crash_explore.SETTINGS
     try:
-        cli.main(["run", "--adapter", f"proc:{PY} {FAKE_WRITER} synced", "--only", "crash-explore",
+        cli.main(["run", "--adapter", f"proc:{PY} {FAKE_WRITER} synced", "--only", "crash-explore/mixed",
                   "--crash-states", "7", "--crash-seed", "5", "--crash-report", str(tmp_path / "r.jsonl")])
         assert crash_explore.SETTINGS == Settings(budget=7, seed=5, report=tmp_path / "r.jsonl")
         assert json.loads((tmp_path / "r.jsonl").read_text())["explored"] == 7

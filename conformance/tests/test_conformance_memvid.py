@@ -41,7 +41,7 @@ def test_memvid_crash_exploration_and_determinism():
         recorder.build()
     except recorder.RecorderUnavailable as exc:
         pytest.skip(str(exc))
-    report = run_suite(MEMVID, only=["crash-explore", "determinism"])
+    report = run_suite(MEMVID, only=["crash-explore/mixed", "determinism/mixed"])
     got = {r.id: r for r in report.records}
     # The recorder sees memvid's native core (its writes, syncs and renames) ...
     assert got["crash-explore/mixed:recorded"].outcome == "passed"

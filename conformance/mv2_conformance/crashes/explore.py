@@ -148,7 +148,7 @@ def explore(argv: list[str], judge: Adapter, wl: Workload, root: Path, settings:
     plans, ex.possible = engine.plan(tr, budget=settings.budget, seed=settings.seed)
     ex.points = len(tr.events) + 1
     seen: dict[str, tuple] = {}
-    kinds_saved: set[tuple] = set()
+    kinds_saved: dict[tuple, dict] = {}
     for n, st in enumerate(engine.materialize(tr, plans)):
         ex.explored += 1
         a = _acked(seqs, st.acks)
@@ -165,18 +165,33 @@ def explore(argv: list[str], judge: Adapter, wl: Workload, root: Path, settings:
         if "lost" in v.kinds:
             ex.lost_ops.update(_lost_names(obs, model, a))
         sig = (tuple(v.kinds), v.detail.split(":")[0])
-        if v.kinds and sig not in kinds_saved and len(ex.failures) < settings.max_vectors:
-            kinds_saved.add(sig)
-            ex.failures.append({"point": st.point, "state": st, "label": st.label, "kinds": v.kinds, "detail": v.detail,
-                                "acked_ops": a, "in_flight": ops[a]["op"] if a < len(ops) else None,
-                                "last_event": _brief(st.last_event)})
+        if v.kinds and (sig in kinds_saved or len(kinds_saved) < settings.max_vectors):
+            # One vector per kind of failure: the simplest persistence variant, then the earliest.
+            f = {"point": st.point, "state": st, "label": st.label, "kinds": v.kinds, "detail": v.detail,
+                 "acked_ops": a, "in_flight": ops[a]["op"] if a < len(ops) else None, "last_event": _brief(st.last_event)}
+            old = kinds_saved.get(sig)
+            if old is None or _simplicity(st.label) < _simplicity(old["label"]):
+                if old is not None:
+                    ex.failures.remove(old)
+                kinds_saved[sig] = f
+                ex.failures.append(f)
     ex.distinct = len(seen)
+    ex.failures.sort(key=lambda f: f["point"])
     if settings.vectors is not None:
         for i, f in enumerate(ex.failures):
             f["vector"] = str(_save_vector(settings.vectors / wl.name / f"{i:02d}-{'-'.join(f['kinds'])}", f, tr, wl,
                                            roots, memory))
     ex.seconds = time.monotonic() - t0
     return ex
+
+
+def _simplicity(label: str) -> int:
+    """How plain a persistence variant is: a process crash (everything written) first, then a
+    power loss with only synced data, then partial variants."""
+    for n, start in enumerate(("everything written", "only synced", "entries kept", "undone")):
+        if label.startswith(start):
+            return n
+    return 4
 
 
 def _brief(e) -> dict | None:
