@@ -18,7 +18,8 @@ from mv2_conformance.crashes import engine, recorder, trace
 from mv2_conformance.crashes.explore import Settings
 from mv2_conformance.crashes.workload import expected_states
 from mv2_conformance.families import crash_explore
-from mv2_conformance.families.determinism import layout_region
+from mv2_conformance.adapter import Adapter
+from mv2_conformance.families.determinism import layout_region, region_at
 
 FAKE_WRITER = str(CONFORMANCE / "tests" / "fakes" / "fake_writer.py")
 ONLY = ["crash-explore/mixed", "determinism/mixed"]
@@ -167,6 +168,16 @@ def test_determinism_names_the_region_of_a_difference():
     assert layout_region(data, 5000).startswith("WAL")
     assert layout_region(data, len(data) - 1).startswith("footer")
     assert layout_region(data, len(data) - 57).startswith("TOC")
+
+    # With an adapter that declares regions, the finer map names the region.
+    class Stand:
+        test_id = "determinism/x"
+
+    with Adapter(REFERENCE) as adapter:
+        Stand.adapter = adapter
+        gold = ROOT / "vectors" / "gold" / "memvid-sdk-2.0.160" / "single.mv2"
+        name = region_at(Stand, gold, data, len(data) - 1)
+    assert name != layout_region(data, len(data) - 1) and "(" in name
 
 
 @pytest.mark.req("R-DUR-001", "R-DUR-002")
