@@ -22,6 +22,9 @@ from ..vectors import Integrity
 
 CHECKS = [Check("bytes", frozenset({"workload"}), description="two runs of the workload give identical bytes")]
 FOOTER = 56  # "MV2FOOT!", TOC length, TOC BLAKE3, generation
+HEADER_FIELDS = [("magic", 0, 4), ("version", 4, 6), ("spec_major", 6, 7), ("spec_minor", 7, 8), ("footer_offset", 8, 16), ("wal_offset", 16, 24),
+                 ("wal_size", 24, 32), ("wal_checkpoint_pos", 32, 40), ("wal_sequence", 40, 48),
+                 ("toc_checksum", 48, 80)]  # spec 3
 
 
 def cases(root: Path, integrity: Integrity) -> list[Case]:
@@ -72,5 +75,8 @@ def layout_region(data: bytes, offset: int) -> str:
              ("TOC", toc, len(data) - FOOTER), ("footer", len(data) - FOOTER, len(data))]
     for name, lo, hi in spans:
         if lo <= offset < hi:
+            if name == "header":
+                field = next((f for f, a, b in HEADER_FIELDS if a <= offset < b), "reserved")
+                return f"header {field} ({lo:,}..{hi:,})"
             return f"{name} ({lo:,}..{hi:,})"
     return "past the footer"
