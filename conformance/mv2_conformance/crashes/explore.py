@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -164,7 +165,9 @@ def explore(argv: list[str], judge: Adapter, wl: Workload, root: Path, settings:
             ex.counts[k] += 1
         if "lost" in v.kinds:
             ex.lost_ops.update(_lost_names(obs, model, a))
-        sig = (tuple(v.kinds), v.detail.split(":")[0])
+        # Leftovers differ by what is left (random suffixes aside); other failures by kind.
+        sig = (tuple(v.kinds), re.sub(r"\.[A-Za-z0-9]{6}\b", ".XXXXXX", v.detail) if v.kinds == ["leftover"]
+               else v.detail.split(":")[0])
         if v.kinds and (sig in kinds_saved or len(kinds_saved) < settings.max_vectors):
             # One vector per kind of failure: the simplest persistence variant, then the earliest.
             f = {"point": st.point, "state": st, "label": st.label, "kinds": v.kinds, "detail": v.detail,
