@@ -11,7 +11,7 @@ al., OSDI 2014) and CrashMonkey (Mohan et al., OSDI 2018):
     512-byte sectors (aligned on the file offset), independently of the others: so writes
     may be dropped, reordered (a later one kept without an earlier one) or torn (some of a
     write's sectors kept);
-  - a directory entry (create, rename, unlink) is durable after ``fsync`` of its
+  - a directory entry (create, rename, link, unlink) is durable after ``fsync`` of its
     directory; pending entries may each be undone. As on Linux's journalling file systems, an
     ``fsync`` of a new file also makes the entry that created it durable;
   - ``sync``/``syncfs`` make everything durable.
@@ -134,7 +134,7 @@ class _Sim:
                 self.dnames[op.path] = op.ino
         elif k in ("mkdir", "rmdir"):
             pass  # directories are made as their files need them when a state is written out
-        elif k in ("rename", "unlink"):
+        elif k in ("rename", "link", "unlink"):
             _apply_name(self.names, self.dirs, NameOp(i, k, e.path, e.path2))
             self.pnames.append(NameOp(i, k, e.path, e.path2))
         elif k == "fsync_dir":
@@ -247,6 +247,9 @@ def _apply_name(names: dict[str, int], dirs: set[str], op: NameOp) -> None:
             prefix = op.path + "/"
             for p in [p for p in names if p.startswith(prefix)]:
                 names[op.path2 + p[len(op.path):]] = names.pop(p)
+    elif op.kind == "link":
+        if op.path in names:
+            names[op.path2] = names[op.path]
     elif op.kind == "unlink":
         names.pop(op.path, None)
     elif op.kind == "mkdir":

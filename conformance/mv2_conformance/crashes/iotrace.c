@@ -2,7 +2,7 @@
  *
  * Loaded with LD_PRELOAD=iotrace.so and MV2_IOTRACE=<trace file>, it interposes the libc
  * functions that change files (open/creat, write/pwrite/writev, copy_file_range/sendfile,
- * lseek, ftruncate/truncate/fallocate, fsync/fdatasync/sync_file_range/syncfs, rename, unlink,
+ * lseek, ftruncate/truncate/fallocate, fsync/fdatasync/sync_file_range/syncfs, rename, link, unlink,
  * mkdir/rmdir, dup/fcntl, close) and appends one binary record per call to the trace file.
  * conformance/mv2_conformance/crashes/trace.py reads the records; the record layout is
  * described there.
@@ -38,7 +38,7 @@
 enum {
     OP_OPEN = 1, OP_CLOSE, OP_WRITE, OP_PWRITE, OP_LSEEK, OP_FTRUNCATE, OP_TRUNCATE, OP_FSYNC,
     OP_FDATASYNC, OP_SYNC_RANGE, OP_SYNCFS, OP_SYNC, OP_RENAME, OP_UNLINK, OP_RMDIR, OP_MKDIR,
-    OP_DUP, OP_FALLOCATE, OP_MMAP, OP_PIPE_WRITE
+    OP_DUP, OP_FALLOCATE, OP_MMAP, OP_PIPE_WRITE, OP_LINK
 };
 
 #define MAGIC 0x5452564du /* "MVRT" */
@@ -351,6 +351,22 @@ int renameat2(int ofd, const char *o, int nfd, const char *n, unsigned int fl) {
     REAL(renameat2);
     if (!tracing()) return real_renameat2(ofd, o, nfd, n, fl);
     LOCKED(real_renameat2(ofd, o, nfd, n, fl), do_rename(ofd, o, nfd, n, fl, ret, err))
+}
+static int do_link(int ofd, const char *o, int nfd, const char *n, int ret, int err) {
+    char a[4096], b[4096];
+    absolute(ofd, o, a, sizeof a); absolute(nfd, n, b, sizeof b);
+    emit(OP_LINK, -1, -1, 0, 0, ret, err, a, b, NULL, 0);
+    return ret;
+}
+int link(const char *o, const char *n) {
+    REAL(link);
+    if (!tracing()) return real_link(o, n);
+    LOCKED(real_link(o, n), do_link(AT_FDCWD, o, AT_FDCWD, n, ret, err))
+}
+int linkat(int ofd, const char *o, int nfd, const char *n, int fl) {
+    REAL(linkat);
+    if (!tracing()) return real_linkat(ofd, o, nfd, n, fl);
+    LOCKED(real_linkat(ofd, o, nfd, n, fl), do_link(ofd, o, nfd, n, ret, err))
 }
 static void name_op(uint16_t op, int dirfd, const char *path, int64_t a, int ret, int err) {
     char p[4096]; absolute(dirfd, path, p, sizeof p);

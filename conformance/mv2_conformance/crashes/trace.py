@@ -25,7 +25,7 @@ HEADER = struct.Struct("<IIHHiQiiqqqiIII")
 MAGIC = 0x5452564D
 (OP_OPEN, OP_CLOSE, OP_WRITE, OP_PWRITE, OP_LSEEK, OP_FTRUNCATE, OP_TRUNCATE, OP_FSYNC, OP_FDATASYNC,
  OP_SYNC_RANGE, OP_SYNCFS, OP_SYNC, OP_RENAME, OP_UNLINK, OP_RMDIR, OP_MKDIR, OP_DUP, OP_FALLOCATE,
- OP_MMAP, OP_PIPE_WRITE) = range(1, 21)
+ OP_MMAP, OP_PIPE_WRITE, OP_LINK) = range(1, 22)
 OP_NAMES = {v: k[3:].lower() for k, v in globals().items() if k.startswith("OP_")}
 
 O_CREAT, O_TRUNC, O_DIRECTORY, O_ACCMODE = 0o100, 0o1000, 0o200000, 0o3
@@ -77,7 +77,7 @@ def records(raw: bytes) -> list[Record]:
 class Event:
     """One step the engine replays. ``kind`` is one of: ``create`` (path, ino), ``write``
     (ino, offset, data), ``truncate`` (ino, size), ``fsync`` (ino), ``fsync_dir`` (path),
-    ``rename`` (path → path2), ``unlink`` (path), ``mkdir`` (path), ``rmdir`` (path),
+    ``rename`` (path → path2), ``link`` (path2 becomes another name of path), ``unlink`` (path), ``mkdir`` (path), ``rmdir`` (path),
     ``sync`` (everything), ``ack`` (seq: the adapter replied to request ``seq``),
     ``mmap`` (ino: a shared writable mapping; its stores are invisible to the trace)."""
 
@@ -176,7 +176,7 @@ def events(raw: bytes, roots: list[str], initial: dict[str, bytes] | None = None
             if key in fds:
                 fds[(r.pid, r.fd2)] = fds[key]
             continue
-        if r.op in (OP_RENAME, OP_UNLINK, OP_MKDIR, OP_RMDIR, OP_TRUNCATE):
+        if r.op in (OP_RENAME, OP_LINK, OP_UNLINK, OP_MKDIR, OP_RMDIR, OP_TRUNCATE):
             path, path2 = os.path.normpath(r.path), os.path.normpath(r.path2) if r.path2 else ""
             named = _under(path, roots) or bool(path2 and _under(path2, roots))
             if r.op == OP_RENAME:
@@ -188,6 +188,11 @@ def events(raw: bytes, roots: list[str], initial: dict[str, bytes] | None = None
                     names[path2] = names.pop(path)
                 if named:
                     add("rename", i, path=path, path2=path2)
+            elif r.op == OP_LINK:
+                if path in names:
+                    names[path2] = names[path]
+                if named:
+                    add("link", i, path=path, path2=path2)
             elif r.op == OP_UNLINK:
                 names.pop(path, None)
                 if named:
