@@ -571,7 +571,8 @@ class Memory:
             return [h.to_json() for h in lexical_find(ctx, query, k=k, snippet_chars=snippet_chars, prefilter=prefilter,
                                                       statuses=statuses, since=since, until=until, visible=visible)]
         if mode == "vec":
-            return self._vec_hits(self._query_vector(query, vector), k, statuses, since, until, visible=visible)
+            qv = self._query_vector(query, vector)
+            return [] if qv is None else self._vec_hits(qv, k, statuses, since, until, visible=visible)
         if mode == "hybrid":
             lex_hits = self._find(query, k=max(k, 10) * 2, mode="lex", since=since, until=until, include=include,
                                  snippet_chars=snippet_chars, prefilter=prefilter, as_of_frame=as_of_frame,

@@ -121,8 +121,10 @@ def create_cmd(
     """Create an empty memory file."""
     from ..errors import MV2Error
 
+    from .. import memory as m
+
     try:
-        with _open_writable(file, create=True, force=force, wal_size=wal_size, embed=False) as mem:
+        with m.create(file, overwrite=force, wal_size=wal_size or m.DEFAULT_WAL_SIZE):
             pass
     except MV2Error as exc:
         raise _fail(exc, json_out)
