@@ -351,6 +351,8 @@ class _progress:
         class Rate(TextColumn):
             def render(self, task):
                 speed = task.finished_speed or task.speed
+                if not speed and task.elapsed:
+                    speed = task.completed / task.elapsed
                 from rich.text import Text
 
                 return Text(f"{speed:,.1f} files/s" if speed else "")
