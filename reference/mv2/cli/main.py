@@ -96,12 +96,18 @@ def verify(file: Path = typer.Argument(..., help="Memory file."), json_out: bool
 
 # What a crash leaves (spec 12): records not yet committed, a WAL tail cut mid-record, a header
 # that still names the previous commit. Opening the file for writing repairs all three.
-_CRASH_CODES = {"MV2-E-HDR-CHECKPOINT", "MV2-E-HDR-TOC-PTR", "MV2-E-HDR-TOC-HASH", "MV2-E-FILE-TRAILING"}
+_CRASH_CODES = {"MV2-W-NEEDS-RECOVERY", "MV2-E-HDR-CHECKPOINT", "MV2-E-HDR-TOC-PTR", "MV2-E-HDR-TOC-HASH",
+                "MV2-E-FILE-TRAILING"}
 
 
 def _recovery_hint(a, file: Path) -> str | None:
     codes = {f.code for f in a.findings}
-    if a.pending or codes & _CRASH_CODES or any(c.startswith("MV2-E-REC") or "TORN" in c for c in codes):
+    if "MV2-E-WAL-DAMAGED" in codes:
+        return (f"the WAL is damaged, not torn: mv2 recover {file} refuses; mv2 recover --salvage {file} "
+                "keeps the records before the damage and drops the rest")
+    if "MV2-E-COMMIT-LOST" in codes:
+        return f"the newest commit is lost: mv2 recover --rollback {file} returns to the last valid one"
+    if a.pending or codes & _CRASH_CODES:
         return f"needs recovery: run mv2 recover {file}"
     return None
 
