@@ -431,13 +431,18 @@ class Memory:
         return [self._shown(frame_record(self._snap, fs), fs, index_lines) for fs in self._snap.frames]
 
     def timeline(self, *, since: int | None = None, until: int | None = None, reverse: bool = False,
-                 limit: int | None = None, as_of_frame: int | None = None, as_of_ts: int | None = None) -> list[dict]:
+                 limit: int | None = None, as_of_frame: int | None = None, as_of_ts: int | None = None,
+                 index_lines: bool = False) -> list[dict]:
         """Active documents in time order, as memvid's timeline; with ``as_of_frame`` /
-        ``as_of_ts``, the documents that were active then (:meth:`as_of`)."""
+        ``as_of_ts``, the documents that were active then (:meth:`as_of`). Previews are without
+        the lines memvid appends to a text for its index, unless ``index_lines`` (as memvid shows them)."""
         self._require_open()
         if limit is not None and limit < 0:
             raise UsageError("limit must be >= 0")
-        from .display import strip_index_lines
+        from .display import strip_index_lines as _strip
+
+        def strip_index_lines(text, fields):
+            return text if index_lines else _strip(text, fields)
 
         if as_of_frame is None and as_of_ts is None:
             return [e.to_json() for e in _timeline(self._snap, lambda fs: strip_index_lines(frame_text(self._snap, fs), fs.fields),
