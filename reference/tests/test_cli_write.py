@@ -352,3 +352,20 @@ def test_readme_command_line_example_runs(tmp_path):
     with mv2.open(tmp_path / "memory.mv2") as mem:
         assert mem.frame(0)["status"] == "superseded" and mem.frame(1)["status"] == "deleted"
         assert mem.model == "all-MiniLM-L6-v2"
+
+
+def test_inspect_of_a_broken_file_says_unknown():
+    r = run("inspect", ROOT / "vectors" / "invalid" / "file.short.001.mv2")
+    assert r.exit_code == 1 and "None" not in r.stdout and "spec unknown" in r.stdout
+
+
+def test_readme_python_example_runs_twice(tmp_path):
+    """The README's Python example runs as written, and again over the file it made."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"From Python:\n\n```python\n(.*?)```", readme, re.S).group(1)
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "MEMVID_TELEMETRY": "0"})
+        assert r.returncode == 0, r.stderr
