@@ -1,8 +1,10 @@
 """Loading files into a memory: which files, and what each one's put holds (``mv2 ingest``).
 
 Paths may be files, folders (walked recursively, hidden entries skipped) and glob patterns
-(``**`` matches across folders). Folders and globs take the text formats below; a file named
-explicitly is taken whatever its name, provided it is UTF-8 text. Each file becomes one put
+(``**`` matches across folders). Folders and globs take the text formats below and PDF; a
+file named explicitly is taken whatever its name, provided it is UTF-8 text or a PDF. A PDF's
+text is extracted page by page with pypdf (the ``pdf`` extra) and stored as the frame's text;
+the PDF's own bytes are not kept. Each file becomes one put
 with ``chunk=True``, so that a long file is stored as memvid stores it: a document frame and
 chunk frames (:mod:`mv2.chunking`). Its URI is ``mv2://`` and its path relative to the
 current folder (or to the folder given, for files outside it); its title is a Markdown
@@ -22,6 +24,8 @@ from .errors import UsageError
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".mdown", ".rst", ".org"}
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
+PDF_SUFFIXES = {".pdf"}
+INGESTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
 
 
 @dataclass
@@ -77,13 +81,13 @@ def collect(args: list[str], *, uri_prefix: str = "mv2://") -> Collected:
             add(p, None)
         elif p.is_dir():
             for sub in sorted(p.rglob("*")):
-                if sub.is_file() and _visible(sub.relative_to(p)) and sub.suffix.lower() in TEXT_SUFFIXES:
+                if sub.is_file() and _visible(sub.relative_to(p)) and sub.suffix.lower() in INGESTED_SUFFIXES:
                     add(sub, p)
         elif glob.has_magic(arg):
             matches = sorted(glob.glob(arg, recursive=True))
-            files = [Path(m) for m in matches if Path(m).is_file() and Path(m).suffix.lower() in TEXT_SUFFIXES]
+            files = [Path(m) for m in matches if Path(m).is_file() and Path(m).suffix.lower() in INGESTED_SUFFIXES]
             if not files:
-                out.skipped.append(Skipped(arg, "the pattern matches no text file"))
+                out.skipped.append(Skipped(arg, "the pattern matches no text or PDF file"))
             for f in files:
                 add(f, None)
         else:
@@ -114,16 +118,45 @@ def read_item(src: Source, *, timestamp: int | None = None, **fields) -> dict | 
         mtime = int(src.path.stat().st_mtime)
     except OSError as exc:
         return Skipped(os.fspath(src.path), f"cannot read it: {exc.strerror}")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Skipped(os.fspath(src.path), f"not UTF-8 text (byte {exc.start})")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    title = None
+    is_pdf = data.startswith(b"%PDF-") or src.path.suffix.lower() in PDF_SUFFIXES
+    if is_pdf:
+        got = pdf_text(data)
+        if isinstance(got, str):
+            return Skipped(os.fspath(src.path), got)
+        text, title = got
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Skipped(os.fspath(src.path), f"not UTF-8 text (byte {exc.start})")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        if src.path.suffix.lower() in MARKDOWN_SUFFIXES:
+            title = markdown_title(text)
     if not text.strip():
-        return Skipped(os.fspath(src.path), "empty")
-    title = markdown_title(text) if src.path.suffix.lower() in MARKDOWN_SUFFIXES else None
+        return Skipped(os.fspath(src.path), "no text in the PDF (scanned pages?)" if is_pdf else "empty")
     item = dict(content=text, uri=src.uri, title=title or src.path.name,
                 timestamp=timestamp if timestamp is not None else mtime, chunk=True)
     item.update({k: v for k, v in fields.items() if v is not None})
     return item
+
+
+def pdf_text(data: bytes) -> tuple[str, str | None] | str:
+    """(text of every page, the document's title) of a PDF, or why it cannot be read."""
+    try:
+        import io
+
+        import pypdf
+    except ImportError:
+        return "a PDF needs the pdf extra: pip install 'mv2[pdf]'"
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return "the PDF is encrypted"
+        pages = [(p.extract_text() or "").strip() for p in reader.pages]
+        meta = reader.metadata
+        title = (meta.title or "").strip() if meta is not None else ""
+    except Exception as exc:  # pypdf raises many kinds on malformed input; any of them means "unreadable"
+        return f"not a readable PDF ({type(exc).__name__})"
+    return "\n\n".join(p for p in pages if p), (title or None)

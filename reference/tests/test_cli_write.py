@@ -369,3 +369,54 @@ def test_readme_python_example_runs_twice(tmp_path):
         r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                            env={**os.environ, "MEMVID_TELEMETRY": "0"})
         assert r.returncode == 0, r.stderr
+
+
+def tiny_pdf(pages: list[str], title: str | None = None) -> bytes:
+    """A minimal valid PDF with one line of Helvetica text per page."""
+    objs: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objs.append(body)
+        return len(objs)
+
+    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    contents = []
+    for text in pages:
+        esc = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        stream = f"BT /F1 12 Tf 72 720 Td ({esc}) Tj ET".encode("latin-1")
+        contents.append(add(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"))
+    pages_id = len(objs) + len(pages) + 1
+    kids = [add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+                b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (pages_id, c, font)) for c in contents]
+    add(b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids) + b"] /Count %d >>" % len(kids))
+    info = add(b"<< /Title (" + title.encode("latin-1") + b") >>") if title else None
+    root = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    trailer = b"/Size %d /Root %d 0 R" % (len(objs) + 1, root) + (b" /Info %d 0 R" % info if info else b"")
+    out += b"trailer\n<< " + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def test_ingest_pdf(tmp_path, monkeypatch):
+    pytest.importorskip("pypdf")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "papers" / "tides.pdf").write_bytes(
+        tiny_pdf(["Tides follow the moon.", "Spring tides come at full moon."], title="On Tides"))
+    (tmp_path / "papers" / "broken.pdf").write_bytes(b"%PDF-1.4\nnot really a pdf")
+    m = tmp_path / "m.mv2"
+    r = run("ingest", m, "papers", "--create", "--json")
+    s = json.loads(r.stdout)
+    assert s["files"] == 1 and [k["path"] for k in s["skipped"]] == [os.path.join("papers", "broken.pdf")]
+    with mv2.open(m) as mem:
+        f = mem.frame("mv2://papers/tides.pdf")
+        assert f["title"] == "On Tides"
+        assert f["text"] == "Tides follow the moon.\n\nSpring tides come at full moon."
+        assert mem.find("spring tides")[0]["uri"] == "mv2://papers/tides.pdf"
