@@ -221,20 +221,28 @@ def delete(
     timestamp: Optional[int] = typer.Option(None, help="Unix seconds recorded on the tombstone (default: the frame's)."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
-    """Delete frames: each stays in the file with status 'deleted' and leaves the indexes."""
+    """Delete frames: each stays in the file with status 'deleted' and leaves the indexes. Deleting a
+    chunked document deletes its chunks too."""
     from ..errors import MV2Error
 
     _file(file)
+    chunks: list[int] = []
     try:
         with _open_writable(file, create=False, force=False, wal_size=None, embed=False) as mem:
             for fid in frame_ids:
                 mem.delete(fid, timestamp=timestamp)
+                if mem._snap.frames[fid].fields["chunk_manifest"] is not None:
+                    for fs in mem._snap.frames:
+                        if fs.fields["parent_id"] == fid and fs.fields["role"] == "document_chunk" \
+                                and fs.fields["status"] == "active":
+                            mem.delete(fs.id, timestamp=timestamp)
+                            chunks.append(fs.id)
     except MV2Error as exc:
         raise _fail(exc, json_out)
     if json_out:
-        print(json.dumps({"ok": True, "deleted": frame_ids}))
+        print(json.dumps({"ok": True, "deleted": frame_ids, "chunks_deleted": chunks}))
     else:
-        print(f"deleted {', '.join(map(str, frame_ids))}")
+        print(f"deleted {', '.join(map(str, frame_ids))}" + (f" and {len(chunks)} chunk(s)" if chunks else ""))
 
 
 @app.command()
