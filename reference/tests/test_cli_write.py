@@ -103,6 +103,8 @@ def test_long_text_is_a_document_with_chunks(tmp_path):
     # cat of the document gives the whole (normalised) text again
     assert run("cat", m, "mv2://notes/sea").stdout == normalize_text(text)
     assert mv2.verify(m).ok
+    r = run("supersede", m, 0, "new version")
+    assert r.exit_code == 2 and "chunked document" in r.stderr
     # deleting the document deletes its chunks: nothing of it is found any more
     r = json.loads(run("delete", m, 0, "--json").stdout)
     assert r["chunks_deleted"] == list(range(1, 1 + len(plan.chunks)))

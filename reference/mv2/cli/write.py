@@ -205,6 +205,11 @@ def supersede(
     _file(file)
     try:
         with _open_writable(file, create=False, force=False, wal_size=None, embed=False) as mem:
+            if 0 <= frame_id < mem.frame_count and mem._snap.frames[frame_id].fields["chunk_manifest"] is not None:
+                from ..errors import UsageError
+
+                raise UsageError(f"frame {frame_id} is a chunked document, whose chunks a new version would leave "
+                                 f"behind: delete it (chunks included) and put the new version")
             fid = mem.supersede(frame_id, content, **fields)
     except MV2Error as exc:
         raise _fail(exc, json_out)
