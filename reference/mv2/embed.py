@@ -90,7 +90,6 @@ class MiniLM:
         return self.embed_many([text])[0]
 
     def embed_many(self, texts: list[str]) -> list[list[float]]:
-        out = []
         # Similar lengths batch together: padding costs as much as text.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vecs: dict[int, np.ndarray] = {}
@@ -98,8 +97,7 @@ class MiniLM:
             idx = order[s: s + BATCH]
             for i, v in zip(idx, self._encode([texts[i] for i in idx])):
                 vecs[i] = v
-        out = [vecs[i].tolist() for i in range(len(texts))]
-        return out
+        return [vecs[i].tolist() for i in range(len(texts))]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         w = self._w

@@ -121,6 +121,15 @@ class Memory:
         return check_timestamp(ts)
 
     @property
+    def embedder(self):
+        """The callable that embeds texts for puts and queries (None: vectors only when given)."""
+        return self._embedder
+
+    @embedder.setter
+    def embedder(self, value) -> None:
+        self._embedder = value
+
+    @property
     def model(self) -> str | None:
         """The embedding model the memory's vectors are bound to (the vector index's ``model``)."""
         return self._model

@@ -430,7 +430,7 @@ def find(
             if mode in ("vec", "hybrid") and vec is None and note is None:
                 from .write import _local_embedder
 
-                mem._embedder = _local_embedder(mem.model)
+                mem.embedder = _local_embedder(mem.model)
             if note is not None and mode == "vec":
                 hits = []
             else:

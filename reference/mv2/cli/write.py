@@ -100,7 +100,7 @@ def _open_writable(file: Path, *, create: bool, force: bool, wal_size: Optional[
         return mem
     if embed or mem.model is not None:
         try:
-            mem._embedder = _local_embedder(mem.model)
+            mem.embedder = _local_embedder(mem.model)
         except Exception:
             mem.close()
             raise
