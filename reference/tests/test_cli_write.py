@@ -171,6 +171,9 @@ def test_ingest_folder_glob_and_summary(tmp_path, monkeypatch):
         assert docs_["mv2://docs/dogs.txt"]["tags"] == ["pets"]
     r = run("ingest", m, "docs/**/*.md", "--timestamp", 7)
     assert r.exit_code == 0 and r.stdout.startswith("ingested 2 file(s)")
+    (docs / "new.txt").write_text("A new note.\n", encoding="utf-8")
+    s = json.loads(run("ingest", m, "docs", "--skip-existing", "--json").stdout)
+    assert s["files"] == 1 and len(s["skipped"]) == 4  # three known files, and the Latin-1 one
     assert run("ingest", m, "nowhere").exit_code == 2
 
 

@@ -300,6 +300,8 @@ def ingest(
     force: bool = typer.Option(False, "--force", help="Replace FILE with a new memory first."),
     wal_size: Optional[int] = typer.Option(None, help="WAL size in bytes for a new file."),
     batch: int = typer.Option(64, min=1, help="Files per WAL write (and per embedding batch)."),
+    skip_existing: bool = typer.Option(False, "--skip-existing",
+                                       help="Skip files whose URI already names an active document (re-running on a folder adds only new files)."),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON summary instead of a line of text."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
@@ -318,10 +320,15 @@ def ingest(
     try:
         with _open_writable(file, create=create, force=force, wal_size=wal_size, embed=embed) as mem:
             first = mem.frame_count
+            existing = {fs.fields["uri"] for fs in mem._snap.frames
+                        if fs.fields["role"] == "document" and fs.fields["status"] == "active"} if skip_existing else set()
             with _progress(len(found.sources), quiet=quiet or not err.is_terminal) as advance:
                 for s in range(0, len(found.sources), batch):
                     items = []
                     for src in found.sources[s: s + batch]:
+                        if src.uri in existing:
+                            skipped.append(Skipped(str(src.path), f"already in the memory as {src.uri}"))
+                            continue
                         item = read_item(src, timestamp=timestamp, tags=_split(tags), labels=_split(labels), track=track)
                         if isinstance(item, Skipped):
                             skipped.append(item)
@@ -345,8 +352,12 @@ def ingest(
     else:
         print(f"ingested {files} file(s) into {file}: {frames} frame(s), {int(chunked)} chunked document(s), "
               f"{size:,} bytes of text in {seconds:.1f} s")
+        known = [k for k in skipped if k.reason.startswith("already in the memory")]
+        if known:
+            err.print(f"skipped {len(known)} file(s) already in the memory", highlight=False)
         for k in skipped:
-            err.print(f"skipped {k.path}: {k.reason}", highlight=False)
+            if k not in known:
+                err.print(f"skipped {k.path}: {k.reason}", highlight=False)
     raise typer.Exit(EXIT_OK)
 
 
