@@ -230,11 +230,13 @@ class Memory:
         ids = self._append(records)
         return [ids[i] for i in firsts]
 
-    def supersede(self, frame_id: int, content: str | bytes | None = None, **fields) -> int:
+    def supersede(self, frame_id: int, content: str | bytes | None = None, *, chunk: bool = False, **fields) -> int:
         """Store a new version of frame ``frame_id``; the old one becomes ``superseded``.
 
         Fields not given are taken from the old frame (as memvid's update does); with no
-        ``content`` the new frame shares the old payload and text."""
+        ``content`` the new frame shares the old payload and text. New content replaces a
+        chunked document's chunks: the old ones are deleted, and with ``chunk=True`` a long
+        text is chunked again (:meth:`put`). With an embedder, new content is embedded."""
         self._require_writable()
         old = self._frame_state(frame_id).fields
         if old["status"] != "active":
@@ -254,6 +256,16 @@ class Memory:
             args["metadata"] = fields["metadata"]
         else:
             args["extra_metadata"] = old["extra_metadata"]
+        new_content = content is not None
+        old_chunks = [fs for fs in self._snap.frames if old["chunk_manifest"] is not None and fs.fields["parent_id"] == frame_id
+                      and fs.fields["role"] == "document_chunk" and fs.fields["status"] == "active"]
+        if new_content and (old_chunks or chunk):
+            return self._supersede_document(frame_id, content, old_chunks, args, chunk=chunk,
+                                            embedding_given="embedding" in fields)
+        if new_content and "embedding" not in fields and self._embedder is not None:
+            text = _as_text(content)
+            if text is not None:
+                args["embedding"] = self._embed([text])[0]
         reuse = None
         override = None
         if content is None:
@@ -273,6 +285,36 @@ class Memory:
         entry = frame_entry(spec, supersedes=frame_id, reuse_payload_from=reuse, reused=old, search_text_override=override,
                             source_fields=_has_source_fields(self._snap.revision))
         return self._append([entry])[0]
+
+    def _supersede_document(self, frame_id: int, content, old_chunks, args: dict, *, chunk: bool,
+                            embedding_given: bool) -> int:
+        """A new version of a (possibly chunked) document: its old chunks deleted, the new text
+        chunked when asked and long enough, all in one WAL write."""
+        source_fields = _has_source_fields(self._snap.revision)
+        entries = [tombstone_entry(fs.fields, timestamp=args["timestamp"], source_fields=source_fields) for fs in old_chunks]
+        fid = len(self._snap.frames)
+        text = _as_text(content)
+        plan = plan_chunks(text) if chunk else None
+        if not embedding_given:
+            args["embedding"] = None  # the old vector belongs to the old text
+        if plan is None:
+            if not embedding_given and self._embedder is not None and text is not None:
+                args["embedding"] = self._embed([text])[0]
+            spec = make_put(fid, content, dimension=self._dimension(), **args)
+            if spec.embedding is not None:
+                spec.embedding = _f32(spec.embedding)
+            entries.append(frame_entry(spec, supersedes=frame_id, source_fields=source_fields))
+        else:
+            vecs = self._embed(plan.chunks) if self._embedder is not None else None
+            new = chunked_entries(fid, plan, dimension=self._dimension(), chunk_embeddings=vecs,
+                                  source_fields=source_fields, parent_ref=len(entries), **args)
+            new[0]["value"]["supersedes_frame_id"] = frame_id
+            for e in new:
+                if e["value"]["embedding"] is not None:
+                    e["value"]["embedding"] = _f32(e["value"]["embedding"])
+            entries.extend(new)
+        ids = self._append(entries)
+        return ids[0]
 
     def delete(self, frame_id: int, *, timestamp: int | None = None) -> None:
         """Tombstone frame ``frame_id``. It stays in the file with status ``deleted``."""

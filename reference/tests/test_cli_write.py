@@ -103,13 +103,25 @@ def test_long_text_is_a_document_with_chunks(tmp_path):
     # cat of the document gives the whole (normalised) text again
     assert run("cat", m, "mv2://notes/sea").stdout == normalize_text(text)
     assert mv2.verify(m).ok
-    r = run("supersede", m, 0, "new version")
+    r = run("supersede", m, 0, "--title", "Renamed")
     assert r.exit_code == 2 and "chunked document" in r.stderr
-    # deleting the document deletes its chunks: nothing of it is found any more
-    r = json.loads(run("delete", m, 0, "--json").stdout)
-    assert r["chunks_deleted"] == list(range(1, 1 + len(plan.chunks)))
+    # new text replaces the chunks: the old ones are deleted, the new text chunked again
+    n = len(plan.chunks)
+    new_text = long_text(10).replace("lighthouses", "beacons")
+    assert run("supersede", m, 0, "-", input=new_text).stdout == f"{1 + n}\n"
     with mv2.open(m) as mem:
-        assert mem.find("lighthouses") == [] and mem.stats()["active_frame_count"] == 0
+        frames = mem.frames()
+        assert [f["status"] for f in frames[: 1 + n]] == ["superseded"] + ["deleted"] * n
+        doc = frames[1 + n]
+        assert (doc["supersedes"], doc["uri"], doc["title"]) == (0, "mv2://notes/sea", "Sea")
+        assert doc["chunk_count"] == len(plan_chunks(new_text).chunks) == len(frames) - 2 - n
+        assert mem.find("lighthouses") == [] and mem.find("beacons")
+        assert [e["frame_id"] for e in mem.timeline()] == [1 + n]
+    assert mv2.verify(m).ok
+    r = run("supersede", m, 1 + n, "short again", "--json")
+    with mv2.open(m) as mem:
+        assert mem.stats()["active_frame_count"] == 1 and mem.frame(json.loads(r.stdout)["frame_id"])["text"] == "short again"
+
 
 
 @pytest.mark.interop
@@ -326,8 +338,10 @@ def test_vectors_are_bound_to_their_model(tmp_path):
         mem.put("kiwi fruit", timestamp=2, chunk=True)
         assert mem.model == "toy-a"
         assert mem.find("banana", mode="vec", k=1)[0]["frame_id"] == 0
+        new = mem.supersede(1, "aaaaa")  # new content is embedded again, not given the old vector
+        assert mem.vector(new) == pytest.approx(ToyEmbedder("toy-a")("aaaaa"))
     with read_snapshot(m) as snap:
-        assert snap.toc["indexes"]["vec"]["model"] == "toy-a" and snap.toc["indexes"]["vec"]["vector_count"] == 2
+        assert snap.toc["indexes"]["vec"]["model"] == "toy-a" and snap.toc["indexes"]["vec"]["vector_count"] == 2  # active ones
     with mv2.open(m, "a", embedder=ToyEmbedder("toy-b")) as mem:
         with pytest.raises(mv2.UsageError) as exc:
             mem.find("banana", mode="vec")
@@ -430,3 +444,13 @@ def test_ingest_pdf(tmp_path, monkeypatch):
         assert f["title"] == "On Tides"
         assert f["text"] == "Tides follow the moon.\n\nSpring tides come at full moon."
         assert mem.find("spring tides")[0]["uri"] == "mv2://papers/tides.pdf"
+
+
+def test_deleting_a_document_deletes_its_chunks(tmp_path):
+    m = tmp_path / "m.mv2"
+    run("put", m, "--create", "--uri", "mv2://notes/sea", "--timestamp", 3, input=long_text())
+    n = len(plan_chunks(long_text()).chunks)
+    r = json.loads(run("delete", m, 0, "--json").stdout)
+    assert r["chunks_deleted"] == list(range(1, 1 + n))
+    with mv2.open(m) as mem:
+        assert mem.find("lighthouses") == [] and mem.stats()["active_frame_count"] == 0

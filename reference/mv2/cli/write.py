@@ -191,9 +191,12 @@ def supersede(
     track: Optional[str] = typer.Option(None, help="New track (default: the old frame's)."),
     timestamp: Optional[int] = typer.Option(None, help="Unix seconds (default: the old frame's)."),
     metadata: Optional[str] = typer.Option(None, help=_FIELDS_HELP["metadata"]),
+    embed: Optional[bool] = typer.Option(None, "--embed/--no-embed", help=_EMBED_HELP),
+    chunk: bool = typer.Option(True, "--chunk/--no-chunk", help="Split a new text of 2,400+ characters into chunk frames, as memvid does."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
-    """Store a new version of frame FRAME_ID; the old one becomes superseded. Prints the new id."""
+    """Store a new version of frame FRAME_ID; the old one becomes superseded. Prints the new id.
+    New text for a chunked document replaces its chunks too."""
     from ..errors import MV2Error
 
     content = None
@@ -204,13 +207,14 @@ def supersede(
                                      metadata=_json_arg(metadata, "--metadata", dict)).items() if v is not None}
     _file(file)
     try:
-        with _open_writable(file, create=False, force=False, wal_size=None, embed=False) as mem:
-            if 0 <= frame_id < mem.frame_count and mem._snap.frames[frame_id].fields["chunk_manifest"] is not None:
+        with _open_writable(file, create=False, force=False, wal_size=None, embed=embed) as mem:
+            if content is None and 0 <= frame_id < mem.frame_count \
+                    and mem._snap.frames[frame_id].fields["chunk_manifest"] is not None:
                 from ..errors import UsageError
 
-                raise UsageError(f"frame {frame_id} is a chunked document, whose chunks a new version would leave "
-                                 f"behind: delete it (chunks included) and put the new version")
-            fid = mem.supersede(frame_id, content, **fields)
+                raise UsageError(f"frame {frame_id} is a chunked document: give its new text (its chunks are "
+                                 f"then replaced too)")
+            fid = mem.supersede(frame_id, content, chunk=chunk, **fields)
     except MV2Error as exc:
         raise _fail(exc, json_out)
     if json_out:
