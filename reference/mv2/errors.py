@@ -97,6 +97,7 @@ _ENTRIES = [
     ("MV2-E-LOCKED", "usage", "another writer holds the file lock", "durability"),
     ("MV2-E-READ-ONLY", "usage", "the memory was opened read-only", "api"),
     ("MV2-E-LIMIT", "usage", "a value exceeds a format limit", "limits"),
+    ("MV2-E-VEC-MODEL", "usage", "a query or vector comes from another embedding model than the one the file's vectors are bound to", "lex-vec"),
     ("MV2-E-IO", "io", "the operating system failed a read, write or sync", "durability"),
     ("MV2-E-IO-FAILED", "io", "an earlier write or sync of this handle failed; it refuses further writes: reopen the file, which recovers it", "durability"),
     ("MV2-E-FILE-CHANGED", "io", "the file was truncated, replaced or removed by another process while in use (retry, or reopen)", "durability"),
