@@ -409,7 +409,10 @@ class Memory:
             raise UsageError("the vector model name must be a non-empty string")
         if "model" not in _field_names(self._snap.revision.toc, "indexes", "vec"):
             raise UnsupportedError(f"revision {self.revision} records no vector model")
-        self._vector_model = name
+        if self._model is not None and self._model != name:
+            raise UsageError(f"the memory's vectors were made by the embedding model {self._model!r}, not {name!r}",
+                             code="MV2-E-VEC-MODEL")
+        self._vector_model = self._model = name  # bound like an embedder's model (R-VEC-004)
         self._dirty = True
 
     def _seal_with(self, *, compact_min_dead: int, wal_size: int | None = None) -> None:

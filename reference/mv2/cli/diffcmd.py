@@ -72,7 +72,7 @@ def register(app) -> None:
         raise typer.Exit(EXIT_OK if same else EXIT_CORRUPT)
 
     @app.command("textconv")
-    def textconv_cmd(file: Path):
+    def textconv_cmd(file: Path = typer.Argument(..., help="Memory file.")):
         """Print FILE's canonical dump as lines (one frame per block), for git's diff textconv."""
         _file(file)
         try:

@@ -52,7 +52,7 @@ def register(app) -> None:
         output: Path = typer.Option(..., "-o", "--output", help="Merged file (may be OURS, as git's driver asks)."),
         prefer_ours: bool = typer.Option(False, "--ours", help="Resolve each conflict in favour of OURS."),
         prefer_theirs: bool = typer.Option(False, "--theirs", help="Resolve each conflict in favour of THEIRS."),
-        json_out: bool = typer.Option(False, "--json"),
+        json_out: bool = typer.Option(False, "--json", help="Print the result (or the conflicts) as JSON."),
     ):
         """Three-way merge of two memories sharing the ancestor BASE (spec 15). Deterministic: the same
         inputs give the same bytes. Exit 0 merged, 1 conflicts (nothing written), 2 cannot run."""
