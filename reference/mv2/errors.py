@@ -86,6 +86,7 @@ _ENTRIES = [
     ("MV2-W-SKETCH-STALE", "warning", "the sketch track's entry count differs from the frame count", "segments"),
     # unsupported
     ("MV2-E-UNSUPPORTED", "unsupported", "the file uses a feature this implementation does not implement", "conformance"),
+    ("MV2-E-TOC-REVISION", "unsupported", "the TOC's checksums hold but no known TOC revision decodes it", "revisions"),
     # usage and environment
     ("MV2-E-USAGE", "usage", "invalid argument or operation", "api"),
     ("MV2-E-NOT-FOUND", "usage", "no frame with that id or URI", "api"),

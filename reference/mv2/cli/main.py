@@ -30,7 +30,7 @@ EXIT_OK, EXIT_CORRUPT, EXIT_CANNOT_RUN = 0, 1, 2
 
 
 def _fail(exc: MV2Error, as_json: bool) -> "typer.Exit":
-    code = EXIT_CANNOT_RUN if exc.kind in ("io", "usage") and not isinstance(exc, NotFoundError) else EXIT_CORRUPT
+    code = EXIT_CANNOT_RUN if exc.kind in ("io", "usage", "unsupported") and not isinstance(exc, NotFoundError) else EXIT_CORRUPT
     if as_json:
         print(json.dumps({"ok": False, "error": exc.to_json()}))
     else:
@@ -66,7 +66,8 @@ def verify(file: Path, json_out: bool = typer.Option(False, "--json", help="Prin
     else:
         e = a.first_error
         print(f"{e.code} at byte {e.offset}: {e.message}")
-    raise typer.Exit(EXIT_OK if a.ok else EXIT_CORRUPT)
+    # An unknown revision or feature is not corruption: this reader cannot judge the file.
+    raise typer.Exit(EXIT_OK if a.ok else EXIT_CANNOT_RUN if a.first_error.kind == "unsupported" else EXIT_CORRUPT)
 
 
 @app.command()
@@ -88,11 +89,16 @@ def inspect(file: Path, json_out: bool = typer.Option(False, "--json")):
         info.update(wal_size=h["wal_size"], wal_sequence=h["wal_sequence"], wal_checkpoint_pos=h["wal_checkpoint_pos"],
                     toc_offset=snap.commit.toc_offset, toc_len=snap.commit.toc_len)
         snap.close()
+    elif a.header is not None:  # a TOC of unknown revision: what the header and footer say
+        h = a.header
+        info.update(spec_version=f"{h['spec_major']}.{h['spec_minor']}", wal_size=h["wal_size"],
+                    wal_sequence=h["wal_sequence"], wal_checkpoint_pos=h["wal_checkpoint_pos"],
+                    toc_offset=h["toc_offset"], toc_len=h["toc_len"])
     info["regions"] = [r.to_json() for r in a.regions]
     if json_out:
         print(json.dumps(info, sort_keys=True))
     else:
-        out.print(f"[bold]{file}[/bold]  {info['size']} bytes  spec {info.get('spec_version')}  TOC revision {info['revision']}  "
+        out.print(f"[bold]{file}[/bold]  {info['size']} bytes  spec {info.get('spec_version')}  TOC revision {info['revision'] or 'unknown'}  "
                   f"WAL {info.get('wal_size')} bytes  generation {info['generation']}  frames {info['frames']}  "
                   f"pending {info['pending_wal_records']}", highlight=False)
         if info.get("writer"):
@@ -110,7 +116,8 @@ def inspect(file: Path, json_out: bool = typer.Option(False, "--json")):
             out.print(f"[red]{e.code}[/red] at byte {e.offset}: {e.message}", highlight=False)
         for w in a.warnings:
             out.print(f"[yellow]{w.code}[/yellow] at byte {w.offset}: {w.message}", highlight=False)
-    raise typer.Exit(EXIT_OK if a.ok else EXIT_CORRUPT)
+    # An unknown revision or feature is not corruption: this reader cannot judge the file.
+    raise typer.Exit(EXIT_OK if a.ok else EXIT_CANNOT_RUN if a.first_error.kind == "unsupported" else EXIT_CORRUPT)
 
 
 @app.command("dump")
