@@ -50,7 +50,8 @@ DEFAULTS = {
 DERIVED = {"sketch_track"}
 """Fields whose content readers rebuild from the frames; dropping them loses nothing."""
 
-WAL_SIZES = {"memvid-2.0.160": 64 * 1024, "memvid-2.0.123": 4 * 1024 * 1024}
+WAL_SIZES = {"memvid-2.0.160": 64 * 1024, "memvid-2.0.147": 64 * 1024, "memvid-2.0.131": 64 * 1024,
+             "memvid-2.0.123": 4 * 1024 * 1024}
 """The WAL size each release gives a new file; a converted file gets its target's."""
 
 
