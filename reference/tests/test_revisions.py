@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import mv2
 from conftest import GOLD, GOLD_FILES, gold_id, oracle, producer_release
-from crafting import parts, replace_toc_bytes
+from crafting import replace_toc_bytes
 from mv2 import convert as C
 from mv2.cli.main import app
 from mv2.errors import CorruptFileError, UnsupportedError
@@ -78,13 +78,20 @@ def test_releases_map_to_revisions():
 
 
 def _unknown_revision(src: Path, tmp_path: Path, *, seal: bool = True) -> Path:
-    """``src`` with 4 bytes more before ``merkle_root``: a layout no revision has. With ``seal``
+    """``src`` with a u32 field more after the frames: a layout no revision has. With ``seal``
     the TOC's own checksum is recomputed (as a writer of that layout would); the footer always is."""
+    import io
+
+    from construct import Struct
+
     data = src.read_bytes()
-    _, _, off, _, _ = parts(data)
     raw = toc_bytes(src)
+    with read_snapshot(src, apply_wal=False) as s:
+        stream = io.BytesIO(raw)
+        Struct(*s.revision.toc.subcons[:3]).parse_stream(stream)  # toc_version, segments, frames
+    at = stream.tell()
     out = tmp_path / f"unknown-{src.parent.name}-{src.stem}.mv2"
-    out.write_bytes(replace_toc_bytes(data, raw[:-64] + b"\x07\x00\x00\x00" + raw[-64:], fix_checksum_field=seal))
+    out.write_bytes(replace_toc_bytes(data, raw[:at] + b"\x07\x00\x00\x00" + raw[at:], fix_checksum_field=seal))
     return out
 
 
@@ -113,6 +120,20 @@ def test_an_unknown_revision_is_not_corruption(src, tmp_path):
     assert r.exit_code == 2 and info["spec_version"] == "2.1" and info["toc_offset"] == commit.toc_offset
     assert len(info["regions"]) == len(a.regions)
     assert runner.invoke(app, ["dump", str(path)]).exit_code == 2
+
+
+@pytest.mark.req("R-REV-005")
+def test_sealed_damage_inside_the_frames_or_after_a_complete_toc_is_corruption(tmp_path):
+    src = GOLD / "memvid-sdk-2.0.151" / "single.mv2"
+    data, raw = src.read_bytes(), toc_bytes(src)
+    inside = bytearray(raw)
+    inside[bytes(raw).index(b"mv2://single") + 2] = 0xFF  # a URI that is not UTF-8
+    trailing = raw[:-32] + b"\x00" + raw[-32:]
+    for bad, code in ((bytes(inside), "MV2-E-TOC-UTF8"), (trailing, "MV2-E-TOC-TRAILING")):
+        path = tmp_path / f"{code}.mv2"
+        path.write_bytes(replace_toc_bytes(data, bad, fix_checksum_field=True))
+        assert analyze(path).first_error.code == code
+        assert CliRunner().invoke(app, ["verify", str(path)]).exit_code == 1
 
 
 @pytest.mark.req("R-REV-005")

@@ -241,13 +241,27 @@ def decode_toc(data: bytes, *, base_offset: int = 0, revision: str | None = None
                 best = exc
     assert best is not None
     if revision is None and len(names) > 1:
-        if checksum_holds(data):
+        if best.code != "MV2-E-TOC-TRAILING" and checksum_holds(data) and _frames_decode(data):
             # The writer sealed these bytes: they are a TOC, of a layout this reader does not know.
             raise UnsupportedError(f"the TOC's checksums hold but no known revision ({', '.join(names)}) decodes it; "
                                    f"closest: {best.message}", code="MV2-E-TOC-REVISION", offset=base_offset)
         best.message = f"no known TOC revision decodes these bytes; closest: {best.message}"
         best.args = (f"{best.code} at byte {best.offset}: {best.message}",)
     raise best
+
+
+def _frames_decode(data: bytes) -> bool:
+    """Whether some known revision decodes the TOC's first fields through the whole frame list.
+    Past the frames, a layout this reader does not know is the likelier reading of bytes that do
+    not decode; inside them (or as bytes left over after a complete TOC), damage is (spec 11.3)."""
+    for name in REVISION_ORDER:
+        head = Struct(*REVISIONS[name].toc.subcons[:3])  # toc_version, segments, frames
+        try:
+            head.parse_stream(io.BytesIO(data))
+            return True
+        except (BincodeError, ConstructError):
+            continue
+    return False
 
 
 def checksum_holds(data: bytes) -> bool:
