@@ -70,6 +70,25 @@ def test_each_toc_decodes_under_exactly_its_own_revision(gold):
         assert fits == {own}
 
 
+@pytest.mark.req("R-REV-001")
+def test_without_a_vec_manifest_147_and_160_are_the_same_bytes(tmp_path):
+    from crafting import rewrite_toc
+    from mv2.format.revisions import encode_toc
+
+    def drop_vec(toc):
+        toc["indexes"]["vec"] = None
+
+    path = tmp_path / "no-vec.mv2"
+    path.write_bytes(rewrite_toc((GOLD / "memvid-sdk-2.0.151" / "single.mv2").read_bytes(), drop_vec))
+    raw = toc_bytes(path)
+    v147 = decode_toc(raw, revision="memvid-2.0.147")[1]
+    v160 = decode_toc(raw, revision="memvid-2.0.160")[1]
+    assert v147 == v160 and encode_toc(v147, "memvid-2.0.147") == encode_toc(v160, "memvid-2.0.160") == raw
+    assert decode_toc(raw)[0].name == "memvid-2.0.160"  # the order names the newer (spec 11.3)
+    with pytest.raises(CorruptFileError):
+        decode_toc(raw, revision="memvid-2.0.131")
+
+
 def test_releases_map_to_revisions():
     assert revision_for_release("2.0.131") == revision_for_release("2.0.144") == "memvid-2.0.131"
     assert revision_for_release("2.0.147") == revision_for_release("2.0.153") == "memvid-2.0.147"
