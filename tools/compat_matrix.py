@@ -1,14 +1,17 @@
 """Which memvid release opens which release's files, natively or after ``mv2 convert``: docs/compat.md.
 
     .venv/bin/python tools/compat_matrix.py --write docs/compat.md
-    .venv/bin/python tools/compat_matrix.py --releases 2.0.140 2.0.160   # print the table only
+    .venv/bin/python tools/compat_matrix.py --releases 2.0.140 2.0.160 --no-npm   # print the table only
 
-Slow: installs each memvid-sdk release into its own virtual environment (cached under
-``$MV2_CACHE``, default ``~/.cache/mv2``, as the slow tests do), then
+Slow: installs each memvid-sdk release into its own virtual environment and the npm packages
+(memvid's command-line tool ``@memvid/cli-linux-x64`` and Node.js SDK ``@memvid/sdk``) into
+their own directories, all cached under ``$MV2_CACHE`` (default ``~/.cache/mv2``, as the slow
+tests do), then
 
-1. each release (the *writer*) writes the same file: ``put_many`` of 40 documents with 8-d
-   vectors, a second batch of 10, sealed after each (``tools/gold_write.py``, scenario
-   ``vectors-8d``);
+1. each release (the *writer*) writes the same file: 40 documents with 8-d vectors in one
+   batch, 10 more in a second, sealed after each (memvid-sdk: ``tools/gold_write.py``, scenario
+   ``vectors-8d``; the CLI: ``memvid create`` and ``memvid put-many``; the Node.js SDK:
+   ``putMany`` and ``seal``, ``tools/compat/node_sdk.mjs``);
 2. each release (the *reader*) opens every writer's file read-only and lists, searches
    (lexical and vector) and verifies it. A cell is **native** when that works and the timeline
    has every document; otherwise mv2 converts the file to the reader's TOC revision
@@ -52,67 +55,164 @@ except Exception as exc:
 """
 
 
+def _cache() -> Path:
+    return Path(os.environ.get("MV2_CACHE", Path.home() / ".cache" / "mv2"))
+
+
 def release_python(version: str) -> str:
-    base = Path(os.environ.get("MV2_CACHE", Path.home() / ".cache" / "mv2")) / f"venv-memvid-{version}"
+    base = _cache() / f"venv-memvid-{version}"
     py = base / "bin" / "python"
     if not py.exists():
         subprocess.run([sys.executable, "-m", "venv", str(base)], check=True)
         subprocess.run([str(py), "-m", "pip", "install", "-q", f"memvid-sdk=={version}"], check=True,
-                       env=dict(os.environ, MEMVID_TELEMETRY="0"))
+                       env=_env())
     return str(py)
+
+
+def npm_package(spec: str, folder: str, *extra: str) -> Path:
+    """``node_modules`` of ``spec`` installed (once) into ``$MV2_CACHE/folder``."""
+    base = _cache() / folder
+    if not (base / "node_modules").exists():
+        base.mkdir(parents=True, exist_ok=True)
+        # --ignore-scripts: post-install steps download models from outside; nothing here needs them.
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", *extra, spec], cwd=base,
+                       check=True, capture_output=True)
+    return base / "node_modules"
 
 
 def _env() -> dict:
     return dict(os.environ, MEMVID_TELEMETRY="0")
 
 
-def write_file(version: str, out: Path) -> Path:
-    subprocess.run([release_python(version), str(ROOT / "tools" / "gold_write.py"), str(out), "--only", SCENARIO],
-                   check=True, env=_env(), capture_output=True)
-    return out / f"{SCENARIO}.mv2"
-
-
-def probe(version: str, path: Path) -> dict:
-    res = subprocess.run([release_python(version), "-c", PROBE, str(path)], capture_output=True, text=True,
-                         env=_env(), timeout=600)
+def _json_line(res: subprocess.CompletedProcess) -> dict:
     try:
-        out = json.loads(res.stdout.strip().splitlines()[-1])
+        return json.loads(res.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
-        out = {"ok": False, "error": (res.stderr.strip().splitlines() or ["no output"])[-1][:200]}
-    out["ok"] = bool(out.get("ok")) and out.get("timeline") == DOCUMENTS
+        return {"ok": False, "error": (res.stderr.strip().splitlines() or ["no output"])[-1][:200]}
+
+
+def _batches(work: Path) -> list[Path]:
+    """The matrix's documents as put-many batches, the same texts and vectors gold_write.py uses."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from gold_write import _text, _vec
+
+    out = []
+    for n, (start, count) in enumerate([(0, 40), (40, 10)]):
+        p = work / f"batch{n}.json"
+        p.write_text(json.dumps([{"title": f"Vec {i}", "label": "vec", "text": _text(i), "uri": f"mv2://vec/{i}",
+                                  "embedding": _vec(i, 8)} for i in range(start, start + count)]))
+        out.append(p)
     return out
 
 
-def matrix(releases: list[str], work: Path) -> dict:
-    from mv2.convert import convert
-    from mv2.format.revisions import revision_for_release
+class PySdk:
+    def __init__(self, version: str):
+        from mv2.format.revisions import revision_for_release
 
-    files = {w: write_file(w, work / f"written-by-{w}") for w in releases}
+        self.version, self.name, self.revision = version, f"memvid-sdk {version}", revision_for_release(version)
+
+    def write(self, work: Path) -> Path:
+        out = work / f"written-by-sdk-{self.version}"
+        subprocess.run([release_python(self.version), str(ROOT / "tools" / "gold_write.py"), str(out), "--only",
+                        SCENARIO], check=True, env=_env(), capture_output=True)
+        return out / f"{SCENARIO}.mv2"
+
+    def probe(self, path: Path) -> dict:
+        return _json_line(subprocess.run([release_python(self.version), "-c", PROBE, str(path)], capture_output=True,
+                                         text=True, env=_env(), timeout=600))
+
+
+class Cli:
+    """npm @memvid/cli-linux-x64 (its binary reports memvid 2.0.140, the core inside)."""
+
+    def __init__(self, version: str = "2.0.160"):
+        self.version, self.name, self.revision = version, f"@memvid/cli-linux-x64 {version} (npm)", "memvid-2.0.160"
+
+    def _bin(self) -> str:
+        mods = npm_package(f"@memvid/cli-linux-x64@{self.version}", f"npm-memvid-cli-{self.version}")
+        return str(mods / "@memvid" / "cli-linux-x64" / "memvid")
+
+    def _run(self, *args) -> subprocess.CompletedProcess:
+        return subprocess.run([self._bin(), *args], capture_output=True, text=True, env=_env(), timeout=600)
+
+    def write(self, work: Path) -> Path:
+        path = work / "written-by-cli.mv2"
+        for args in [("create", str(path))] + [("put-many", "--input", str(b), str(path)) for b in _batches(work)]:
+            res = self._run(*args)
+            if res.returncode:
+                raise SystemExit(f"memvid {args[0]} failed: {res.stderr[-500:]}")
+        return path
+
+    def probe(self, path: Path) -> dict:
+        def call(*args):
+            res = self._run(*args, str(path))
+            if res.returncode:
+                raise RuntimeError((res.stderr.strip().splitlines() or ["exit %d" % res.returncode])[-1][:200])
+            text = res.stdout
+            return json.loads(text[min(i for i in (text.find("{"), text.find("[")) if i >= 0):])
+        try:
+            timeline = call("timeline", "--json", "--limit", "100000")
+            lex = call("find", "--query", "auth", "--top-k", "5", "--json")["hits"]
+            sem = call("vec-search", "--vector", ",".join(["0.1"] * 8), "--limit", "5", "--json")
+            status = call("verify", "--deep", "--json")["overall_status"]
+        except (RuntimeError, ValueError, KeyError) as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"ok": status == "passed", "timeline": len(timeline), "lex": len(lex), "sem": len(sem), "verify": status}
+
+
+class NodeSdk:
+    def __init__(self, version: str = "2.0.159"):
+        self.version, self.name, self.revision = version, f"@memvid/sdk {version} (npm)", "memvid-2.0.160"
+
+    def _run(self, *args) -> dict:
+        mods = npm_package(f"@memvid/sdk@{self.version}", f"npm-memvid-sdk-{self.version}", "--legacy-peer-deps")
+        env = dict(_env(), MEMVID_NODE_SDK=str(mods / "@memvid" / "sdk"))
+        return _json_line(subprocess.run(["node", str(ROOT / "tools" / "compat" / "node_sdk.mjs"), *args],
+                                         capture_output=True, text=True, env=env, timeout=600))
+
+    def write(self, work: Path) -> Path:
+        path = work / "written-by-node.mv2"
+        res = self._run("write", str(path), *map(str, _batches(work)))
+        if not res.get("ok"):
+            raise SystemExit(f"the Node.js SDK could not write: {res}")
+        return path
+
+    def probe(self, path: Path) -> dict:
+        return self._run("probe", str(path))
+
+
+def matrix(impls: list, work: Path) -> dict:
+    from mv2.convert import convert
+
+    files = {w.name: w.write(work) for w in impls}
     cells: dict[str, dict[str, dict]] = {}
-    for w, path in files.items():
-        cells[w] = {}
-        for r in releases:
-            native = probe(r, path)
+    for w in impls:
+        path = files[w.name]
+        cells[w.name] = {}
+        for n, r in enumerate(impls):
+            native = r.probe(path)
+            native["ok"] = bool(native.get("ok")) and native.get("timeline") == DOCUMENTS
             cell = {"native": native}
             if native["ok"]:
                 cell["result"] = "native"
             else:
-                target = revision_for_release(r)
-                out = work / f"{w}-for-{r}.mv2"
-                conv = convert(path, out, target, allow_loss=True)
-                after = probe(r, out)
-                cell.update(converted_to=target, losses=conv.losses, after=after)
+                out = work / f"{len(cells)}-for-{n}.mv2"
+                conv = convert(path, out, r.revision, allow_loss=True)
+                after = r.probe(out)
+                after["ok"] = bool(after.get("ok")) and after.get("timeline") == DOCUMENTS
+                cell.update(converted_to=r.revision, losses=conv.losses, after=after)
                 cell["result"] = "after convert" if after["ok"] else "no"
-            cells[w][r] = cell
-    return {"releases": releases, "revisions": {v: revision_for_release(v) for v in releases}, "cells": cells}
+            cells[w.name][r.name] = cell
+    return {"implementations": [w.name for w in impls], "revisions": {w.name: w.revision for w in impls},
+            "cells": cells}
 
 
 def markdown(m: dict) -> str:
-    rel, revs = m["releases"], m["revisions"]
+    rel, revs = m["implementations"], m["revisions"]
     lines = [
         "# Compatibility between memvid releases",
         "",
-        "Each row is the memvid-sdk release that wrote a file (40 documents with 8-d vectors, then 10",
+        "Each row is the memvid release that wrote a file (40 documents with 8-d vectors, then 10",
         "more, sealed after each batch); each column a release that opened it read-only and listed,",
         "searched (lexical and vector) and verified it. **native**: it opens as written; **after",
         "convert**: it opens once `mv2 convert FILE OUT --target REVISION` has rewritten it in the",
@@ -129,8 +229,7 @@ def markdown(m: dict) -> str:
         "|---|" + "---|" * len(rel),
     ]
     for w in rel:
-        lines.append(f"| memvid-sdk {w} (`{revs[w]}`) | " + " | ".join(m["cells"][w][r]["result"] for r in rel) + " |")
-    losses = sorted({(w, r, ", ".join(c["losses"])) for w in rel for r, c in m["cells"][w].items() if c.get("losses")})
+        lines.append(f"| {w} (`{revs[w]}`) | " + " | ".join(m["cells"][w][r]["result"] for r in rel) + " |")
     lines += ["", "What a release says when it opens a file of another revision, and what the conversion lost:", ""]
     lines += ["| writer | reader | natively | conversion loses |", "|---|---|---|---|"]
     for w in rel:
@@ -146,12 +245,14 @@ def markdown(m: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--releases", nargs="+", default=DEFAULT_RELEASES)
+    ap.add_argument("--releases", nargs="+", default=DEFAULT_RELEASES, help="memvid-sdk releases from PyPI")
+    ap.add_argument("--no-npm", action="store_true", help="leave out the npm CLI and Node.js SDK")
     ap.add_argument("--write", type=Path, help="write the page here (default: print it)")
     ap.add_argument("--json", action="store_true", help="print the raw results as JSON")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mv2-compat-") as tmp:
-        m = matrix(args.releases, Path(tmp))
+        impls = [PySdk(v) for v in args.releases] + ([] if args.no_npm else [Cli(), NodeSdk()])
+        m = matrix(impls, Path(tmp))
     if args.json:
         print(json.dumps(m, indent=1, sort_keys=True))
     text = markdown(m)
