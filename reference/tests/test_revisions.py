@@ -256,3 +256,27 @@ def test_the_target_release_opens_every_conversion(source, target, tmp_path):
     if "find_sem" in exp:  # the source's own release ranked the same frames for its query; here a fixed one
         with mv2.open(out) as m:
             assert got["sem"] == [h["frame_id"] for h in m.find_vector([0.1] * dim, k=5, exact=True)]
+
+
+@pytest.mark.req("R-REV-004")
+@pytest.mark.parametrize("source", ["memvid-2.0.160", "memvid-2.0.131"])
+def test_convert_can_rebuild_the_indexes(source, tmp_path):
+    src = GROUP_FILES[source]
+    before = src.read_bytes()
+    a, b = tmp_path / "a.mv2", tmp_path / "b.mv2"
+    c = C.convert(src, a, "memvid-2.0.123", allow_loss=True, rebuild_indexes=True)
+    assert C.convert(src, b, "memvid-2.0.123", allow_loss=True, rebuild_indexes=True).sha256 == c.sha256
+    assert src.read_bytes() == before  # the rebuild commit is made on a copy
+    an = analyze(a)
+    assert an.ok and an.revision == "memvid-2.0.123", an.first_error
+    lost = {x.rsplit(".", 1)[1] for x in c.losses} | {"source_sha256", "source_path", "enrichment_state"}
+    assert frames_view(a, lost) == frames_view(src, lost)
+    with read_snapshot(src) as s_src, read_snapshot(a) as s_out:
+        old = {e["path"] for e in s_src.toc["indexes"]["lex_segments"] if e["path"][0] != "." and e["path"] != "meta.json"}
+        new = {e["path"] for e in s_out.toc["indexes"]["lex_segments"] if e["path"][0] != "." and e["path"] != "meta.json"}
+    assert old and new and not old & new  # new segments, not the source's files
+    with mv2.open(src) as ms, mv2.open(a) as mo:
+        if ms.stats()["dimension"]:
+            v = [0.1] * ms.stats()["dimension"]
+            assert [h["frame_id"] for h in mo.find_vector(v, k=5)] == [h["frame_id"] for h in ms.find_vector(v, k=5)]
+        assert {h["frame_id"] for h in mo.find("auth", k=50)} == {h["frame_id"] for h in ms.find("auth", k=50)}

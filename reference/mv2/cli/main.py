@@ -338,6 +338,7 @@ def convert(
     target: Optional[str] = typer.Option(None, "--target", help="TOC revision to write, e.g. memvid-2.0.160."),
     allow_loss: bool = typer.Option(False, "--allow-loss", help="Convert even if the target cannot hold some fields."),
     check_only: bool = typer.Option(False, "--check", help="Only say which revisions SRC converts to without loss."),
+    rebuild_indexes: bool = typer.Option(False, "--rebuild-indexes", help="Rebuild the indexes from the frames instead of carrying them."),
     json_out: bool = typer.Option(False, "--json"),
 ):
     """Rewrite SRC in another TOC revision so that another memvid release can open it. SRC is never modified."""
@@ -356,7 +357,7 @@ def convert(
         if dst is None or target is None:
             err.print("mv2 convert: give DST and --target (or --check)")
             raise typer.Exit(EXIT_CANNOT_RUN)
-        res = do_convert(src, dst, target, allow_loss=allow_loss)
+        res = do_convert(src, dst, target, allow_loss=allow_loss, rebuild_indexes=rebuild_indexes)
     except MV2Error as exc:
         raise _fail(exc, json_out)
     if json_out:
