@@ -280,3 +280,11 @@ def test_convert_can_rebuild_the_indexes(source, tmp_path):
             v = [0.1] * ms.stats()["dimension"]
             assert [h["frame_id"] for h in mo.find_vector(v, k=5)] == [h["frame_id"] for h in ms.find_vector(v, k=5)]
         assert {h["frame_id"] for h in mo.find("auth", k=50)} == {h["frame_id"] for h in ms.find("auth", k=50)}
+
+
+def test_cli_convert_rebuilds_indexes_on_request(tmp_path):
+    out = tmp_path / "out.mv2"
+    r = CliRunner().invoke(app, ["convert", str(GROUP_FILES["memvid-2.0.147"]), str(out), "--target", "memvid-2.0.131",
+                                 "--rebuild-indexes", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["losses"] == [] and analyze(out).revision == "memvid-2.0.131"
