@@ -4,7 +4,8 @@
     .venv/bin/python tools/compat_matrix.py --releases 2.0.140 2.0.160 --no-npm   # print the table only
 
 Slow: installs each memvid-sdk release into its own virtual environment and the npm packages
-(memvid's command-line tool ``@memvid/cli-linux-x64`` and Node.js SDK ``@memvid/sdk``) into
+(memvid's command-line tool ``@memvid/cli-linux-x64`` 2.0.151 and 2.0.160 and Node.js SDK
+``@memvid/sdk`` 2.0.159) into
 their own directories, all cached under ``$MV2_CACHE`` (default ``~/.cache/mv2``, as the slow
 tests do), then
 
@@ -123,10 +124,11 @@ class PySdk:
 
 
 class Cli:
-    """npm @memvid/cli-linux-x64 (its binary reports memvid 2.0.140, the core inside)."""
+    """npm @memvid/cli-linux-x64, the binary of npm memvid-cli (2.0.160's reports memvid 2.0.140,
+    2.0.151's memvid 2.0.134)."""
 
-    def __init__(self, version: str = "2.0.160"):
-        self.version, self.name, self.revision = version, f"@memvid/cli-linux-x64 {version} (npm)", "memvid-2.0.160"
+    def __init__(self, version: str = "2.0.160", revision: str = "memvid-2.0.160"):
+        self.version, self.name, self.revision = version, f"@memvid/cli-linux-x64 {version} (npm)", revision
 
     def _bin(self) -> str:
         mods = npm_package(f"@memvid/cli-linux-x64@{self.version}", f"npm-memvid-cli-{self.version}")
@@ -265,3 +267,28 @@ have. memvid-sdk 2.0.140, 2.0.151 and 2.0.160 skip such documents; 2.0.123 fails
 search on them (`MV005 ... frame id out of range`). `mv2 convert` carries indexes byte for
 byte, so the converted file keeps them; `mv2 convert --rebuild-indexes` rebuilds the indexes
 from the frames (its lexical scores are then those of the rebuilt index)."""
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--releases", nargs="+", default=DEFAULT_RELEASES, help="memvid-sdk releases from PyPI")
+    ap.add_argument("--no-npm", action="store_true", help="leave out the npm CLI and Node.js SDK")
+    ap.add_argument("--write", type=Path, help="write the page here (default: print it)")
+    ap.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="mv2-compat-") as tmp:
+        impls = [PySdk(v) for v in args.releases] + ([] if args.no_npm else [Cli("2.0.151", "memvid-2.0.147"), Cli(), NodeSdk()])
+        m = matrix(impls, Path(tmp))
+    if args.json:
+        print(json.dumps(m, indent=1, sort_keys=True))
+    text = markdown(m)
+    if args.write:
+        args.write.write_text(text, encoding="utf-8")
+        print(f"wrote {args.write}")
+    elif not args.json:
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
