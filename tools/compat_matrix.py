@@ -138,7 +138,7 @@ class Cli:
         return subprocess.run([self._bin(), *args], capture_output=True, text=True, env=_env(), timeout=600)
 
     def write(self, work: Path) -> Path:
-        path = work / "written-by-cli.mv2"
+        path = work / f"written-by-cli-{self.version}.mv2"
         for args in [("create", str(path))] + [("put-many", "--input", str(b), str(path)) for b in _batches(work)]:
             res = self._run(*args)
             if res.returncode:
