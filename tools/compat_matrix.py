@@ -261,8 +261,8 @@ def markdown(m: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-REBUILD_NOTE = """Why a plain conversion can fail (measured): the Tantivy index that memvid's command-line tool
-and Node.js SDK write holds two documents per frame, some naming frame ids the file does not
+REBUILD_NOTE = """Why a plain conversion can fail (measured): the Tantivy index that @memvid/cli-linux-x64 2.0.160
+and @memvid/sdk 2.0.159 write holds two documents per frame, some naming frame ids the file does not
 have. memvid-sdk 2.0.140, 2.0.151 and 2.0.160 skip such documents; 2.0.123 fails its lexical
 search on them (`MV005 ... frame id out of range`). `mv2 convert` carries indexes byte for
 byte, so the converted file keeps them; `mv2 convert --rebuild-indexes` rebuilds the indexes
