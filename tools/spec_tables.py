@@ -151,11 +151,50 @@ def revisions_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def field_paths(c, prefix: str = "") -> dict[str, str]:
+    """Every field under ``c`` by dotted path (through Option and Vec), with its type."""
+    c = unwrap(c)
+    while isinstance(c, (B.Option, B.Vec)):
+        c = unwrap(c.subcon)
+    out = {}
+    if isinstance(c, Struct):
+        for sc in c.subcons:
+            if sc.name:
+                path = f"{prefix}{sc.name}"
+                out[path] = type_name(sc)
+                out.update(field_paths(sc, path + "."))
+    return out
+
+
+def revision_differences_table() -> str:
+    """The fields some revision lacks: one row per field, one column per revision."""
+    from mv2.format.revisions import REVISION_ORDER, REVISIONS
+
+    paths = {name: field_paths(REVISIONS[name].toc) for name in REVISION_ORDER}
+    newest = paths[REVISION_ORDER[0]]
+    every = list(newest) + [p for name in REVISION_ORDER[1:] for p in paths[name] if p not in newest]
+    rows = ["| Field | Type | " + " | ".join(f"`{n}`" for n in REVISION_ORDER) + " |",
+            "|---|---|" + "---|" * len(REVISION_ORDER)]
+    differing: set[str] = set()
+    for path in every:
+        have = [path in paths[n] for n in REVISION_ORDER]
+        if all(have):
+            continue
+        differing.add(path)
+        if any(path.startswith(d + ".") for d in differing):
+            continue  # inside a field that is itself absent: listed once, at the top
+        kind = next(paths[n][path] for n in REVISION_ORDER if path in paths[n])
+        rows.append(f"| `{path}` | {kind} | " + " | ".join("yes" if h else "—" for h in have) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def render(name: str) -> str:
     if name == "errors":
         return errors_table()
     if name == "revisions":
         return revisions_table()
+    if name == "revision-differences":
+        return revision_differences_table()
     if name.startswith("revision."):
         from mv2.format.revisions import REVISIONS
 

@@ -91,6 +91,7 @@ _ENTRIES = [
     ("MV2-W-WAL-HIDDEN", "warning", "intact WAL records with sequences past the checkpoint lie after the sentinel: an append that never completed, or a sentinel written over records", "checksums"),
     # unsupported
     ("MV2-E-UNSUPPORTED", "unsupported", "the file uses a feature this implementation does not implement", "conformance"),
+    ("MV2-E-TOC-REVISION", "unsupported", "the TOC's checksums hold but no known TOC revision decodes it", "revisions"),
     # usage and environment
     ("MV2-E-USAGE", "usage", "invalid argument or operation", "api"),
     ("MV2-E-NOT-FOUND", "usage", "no frame with that id or URI", "api"),

@@ -47,7 +47,7 @@ EXIT_OK, EXIT_CORRUPT, EXIT_CANNOT_RUN = 0, 1, 2
 
 
 def _fail(exc: MV2Error, as_json: bool) -> "typer.Exit":
-    code = EXIT_CANNOT_RUN if exc.kind in ("io", "usage") and not isinstance(exc, NotFoundError) else EXIT_CORRUPT
+    code = EXIT_CANNOT_RUN if exc.kind in ("io", "usage", "unsupported") and not isinstance(exc, NotFoundError) else EXIT_CORRUPT
     if as_json:
         print(json.dumps({"ok": False, "error": exc.to_json()}))
     else:
@@ -91,7 +91,8 @@ def verify(file: Path = typer.Argument(..., help="Memory file."), json_out: bool
         print(f"{e.code} at byte {e.offset}: {e.message}")
     if hint and not json_out:
         err.print(f"hint: {hint}", highlight=False)
-    raise typer.Exit(EXIT_OK if a.ok else EXIT_CORRUPT)
+    # An unknown revision or feature is not corruption: this reader cannot judge the file.
+    raise typer.Exit(EXIT_OK if a.ok else EXIT_CANNOT_RUN if a.first_error.kind == "unsupported" else EXIT_CORRUPT)
 
 
 # What a crash leaves (spec 12): records not yet committed, a WAL tail cut mid-record, a header
@@ -138,6 +139,11 @@ def inspect(file: Path = typer.Argument(..., help="Memory file."),
         info.update(wal_size=h["wal_size"], wal_sequence=h["wal_sequence"], wal_checkpoint_pos=h["wal_checkpoint_pos"],
                     toc_offset=snap.commit.toc_offset, toc_len=snap.commit.toc_len)
         snap.close()
+    elif a.header is not None:  # a TOC of unknown revision: what the header and footer say
+        h = a.header
+        info.update(spec_version=f"{h['spec_major']}.{h['spec_minor']}", wal_size=h["wal_size"],
+                    wal_sequence=h["wal_sequence"], wal_checkpoint_pos=h["wal_checkpoint_pos"],
+                    toc_offset=h["toc_offset"], toc_len=h["toc_len"])
     info["regions"] = [r.to_json() for r in a.regions]
     if svg is not None:
         from ..storage.layout_svg import write_svg
@@ -180,7 +186,8 @@ def inspect(file: Path = typer.Argument(..., help="Memory file."),
             out.print(f"[red]{e.code}[/red] at byte {e.offset}: {e.message}", highlight=False)
         for w in a.warnings:
             out.print(f"[yellow]{w.code}[/yellow] at byte {w.offset}: {w.message}", highlight=False)
-    raise typer.Exit(EXIT_OK if a.ok else EXIT_CORRUPT)
+    # An unknown revision or feature is not corruption: this reader cannot judge the file.
+    raise typer.Exit(EXIT_OK if a.ok else EXIT_CANNOT_RUN if a.first_error.kind == "unsupported" else EXIT_CORRUPT)
 
 
 _KIND_LABELS = {"lex": "Tantivy files", "frame": "frame payloads", "wal-record": "WAL records", "header": "header",
@@ -513,6 +520,7 @@ def convert(
     target: Optional[str] = typer.Option(None, "--target", help="TOC revision to write, e.g. memvid-2.0.160."),
     allow_loss: bool = typer.Option(False, "--allow-loss", help="Convert even if the target cannot hold some fields."),
     check_only: bool = typer.Option(False, "--check", help="Only say which revisions SRC converts to without loss."),
+    rebuild_indexes: bool = typer.Option(False, "--rebuild-indexes", help="Rebuild the indexes from the frames instead of carrying them."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Rewrite SRC in another TOC revision so that another memvid release can open it. SRC is never modified."""
@@ -531,7 +539,7 @@ def convert(
         if dst is None or target is None:
             err.print("mv2 convert: give DST and --target (or --check)")
             raise typer.Exit(EXIT_CANNOT_RUN)
-        res = do_convert(src, dst, target, allow_loss=allow_loss)
+        res = do_convert(src, dst, target, allow_loss=allow_loss, rebuild_indexes=rebuild_indexes)
     except MV2Error as exc:
         raise _fail(exc, json_out)
     except OSError as exc:  # e.g. DST's folder is missing or read-only

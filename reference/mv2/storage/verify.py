@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import blake3
 import numpy as np
 
-from ..errors import CorruptFileError, MV2Error
+from ..errors import CODES, CorruptFileError, MV2Error, UnsupportedError
 from ..format.bincode import to_plain
 from ..format.footer import FOOTER_SIZE
 from ..format.gcpause import paused_gc
@@ -55,6 +55,10 @@ class Finding:
     message: str
     severity: str = "error"
 
+    @property
+    def kind(self) -> str:
+        return CODES[self.code].kind
+
     def to_json(self) -> dict:
         return {"code": self.code, "offset": self.offset, "message": self.message, "severity": self.severity}
 
@@ -89,6 +93,8 @@ class Analysis:
     frame_count: int = 0
     pending: int = 0
     snapshot: Snapshot | None = None
+    header: dict | None = None
+    """The header, when there is no snapshot but the header could be read (an unknown revision)."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -180,6 +186,10 @@ class _Verifier:
             snap = read_snapshot(self.src)
         except CorruptFileError as exc:
             self.fail(exc.code, exc.offset, exc.message, fatal=True)
+        except UnsupportedError as exc:
+            if exc.code == "MV2-E-TOC-REVISION":
+                self.map_without_toc()
+            self.fail(exc.code, exc.offset, exc.message, fatal=True)
         self.s = snap
         a = self.a
         a.snapshot = snap
@@ -204,6 +214,27 @@ class _Verifier:
         self.region("TOC", "toc", c.toc_offset, c.toc_len, "footer.toc_hash and toc.toc_checksum").status = "ok"
         self.region("footer", "footer", c.footer_offset, FOOTER_SIZE - 8, "self-validating (magic, length, hash)").status = "ok"
         self.region("footer generation", "footer", c.footer_offset + FOOTER_SIZE - 8, 8, "nothing").status = "uncovered"
+
+    def map_without_toc(self) -> None:
+        """An unknown revision: place what needs no TOC (storage/partial.py)."""
+        from .partial import map_without_toc
+
+        m = map_without_toc(self.src)
+        h, c = m.header, m.commit
+        self.a.generation = c.generation
+        self.a.header = dict(h, toc_offset=c.toc_offset, toc_len=c.toc_len)
+        self.region("header", "header", 0, DATA_FIELDS_END, "structure (fields not checked against the TOC)")
+        self.region("header reserved", "header", DATA_FIELDS_END, HEADER_SIZE - DATA_FIELDS_END, "must be zero")
+        self.region("WAL region", "wal", h["wal_offset"], h["wal_size"], "per-record BLAKE3 up to the sentinel")
+        for seq, off, length in m.wal_records:
+            self.region(f"WAL record seq {seq}", "wal-record", h["wal_offset"] + off, length, "record BLAKE3").status = "ok"
+        data_start = h["wal_offset"] + h["wal_size"]
+        self.region("data area (laid out by the TOC)", "data", data_start, c.toc_offset - data_start, "the TOC's manifests")
+        self.region("TOC (unknown revision)", "toc", c.toc_offset, c.toc_len, "footer.toc_hash and toc.toc_checksum").status = "ok"
+        self.region("footer", "footer", c.footer_offset, FOOTER_SIZE - 8, "self-validating (magic, length, hash)").status = "ok"
+        self.region("footer generation", "footer", c.footer_offset + FOOTER_SIZE - 8, 8, "nothing").status = "uncovered"
+        if m.wal_problem is not None:
+            self.fail(m.wal_problem.code, m.wal_problem.offset, m.wal_problem.message)
 
     def header_against_toc(self) -> None:
         s, h, c = self.s, self.s.header, self.s.commit
