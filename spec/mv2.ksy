@@ -309,7 +309,7 @@ types:
     params:
       - id: revision
         type: u2
-        doc: The TOC revision, as the memvid-sdk release's last number (123, 160).
+        doc: The TOC revision, as the number of the memvid release that introduced it (123, 131, 147, 160).
     seq:
       - id: toc_version
         type: u8
@@ -337,7 +337,7 @@ types:
         doc: "Entity graph (`MVLM`)."
       - id: sketch_track
         type: opt_sketch_track_manifest
-        if: revision >= 160
+        if: revision >= 131
         doc: "Search pre-filter sketches (`MVSK`)."
       - id: segment_catalog
         type: segment_catalog
@@ -353,7 +353,7 @@ types:
         doc: "Recorded sessions (`MV2RPLY!` segment)."
       - id: enrichment_queue
         type: enrichment_queue
-        if: revision >= 160
+        if: revision >= 131
         doc: "Frames awaiting background enrichment."
       - id: merkle_root
         size: 32
@@ -403,7 +403,7 @@ types:
     params:
       - id: revision
         type: u2
-        doc: The TOC revision, as the memvid-sdk release's last number (123, 160).
+        doc: The TOC revision, as the number of the memvid release that introduced it (123, 131, 147, 160).
     seq:
       - id: id
         type: u8
@@ -497,18 +497,18 @@ types:
         doc: "Id of the frame that replaced this one."
       - id: source_sha256
         type: opt_b32
-        if: revision >= 160
+        if: revision >= 131
         doc: "Hash of the original input. Despite the name, memvid stores BLAKE3 here."
       - id: source_path
         type: opt_bstr
-        if: revision >= 160
+        if: revision >= 131
         doc: "Path of the original input file."
       - id: enrichment_state
         type: u4
         enum: enrichment_state
         valid:
           max: enrichment_state::enriched
-        if: revision >= 160
+        if: revision >= 131
         doc: "`searchable` or `enriched`."
   opt_s8:
     doc: "bincode Option: a tag byte, 0 = None, 1 = Some followed by the value."
@@ -842,7 +842,7 @@ types:
     params:
       - id: revision
         type: u2
-        doc: The TOC revision, as the memvid-sdk release's last number (123, 160).
+        doc: The TOC revision, as the number of the memvid release that introduced it (123, 131, 147, 160).
     doc: "bincode Vec: a u64 element count, then the elements."
     seq:
       - id: count
@@ -855,7 +855,7 @@ types:
     params:
       - id: revision
         type: u2
-        doc: The TOC revision, as the memvid-sdk release's last number (123, 160).
+        doc: The TOC revision, as the number of the memvid release that introduced it (123, 131, 147, 160).
     seq:
       - id: lex
         type: opt_lex_index_manifest
@@ -923,7 +923,7 @@ types:
     params:
       - id: revision
         type: u2
-        doc: The TOC revision, as the memvid-sdk release's last number (123, 160).
+        doc: The TOC revision, as the number of the memvid release that introduced it (123, 131, 147, 160).
     seq:
       - id: vector_count
         type: u8
@@ -949,12 +949,12 @@ types:
       - id: model
         type: opt_bstr
         if: revision >= 160
-        doc: "Embedding model name, if recorded."
+        doc: "Embedding model name, if recorded (memvid-2.0.160 only)."
   opt_vec_index_manifest:
     params:
       - id: revision
         type: u2
-        doc: The TOC revision, as the memvid-sdk release's last number (123, 160).
+        doc: The TOC revision, as the number of the memvid release that introduced it (123, 131, 147, 160).
     doc: "bincode Option: a tag byte, 0 = None, 1 = Some followed by the value."
     seq:
       - id: tag
@@ -1366,7 +1366,7 @@ types:
     params:
       - id: revision
         type: u2
-        doc: The TOC revision, as the memvid-sdk release's last number (123, 160).
+        doc: The TOC revision, as the number of the memvid release that introduced it (123, 131, 147, 160).
     seq:
       - id: issuer
         type: bstr
@@ -1384,7 +1384,7 @@ types:
         type: u1
         valid:
           max: 1
-        if: revision >= 160
+        if: revision >= 147
         doc: "Whether the ticket's signature was checked."
   memory_binding:
     seq:
@@ -1480,6 +1480,8 @@ types:
 enums:
   toc_revision:
     123: memvid_2_0_123
+    131: memvid_2_0_131
+    147: memvid_2_0_147
     160: memvid_2_0_160
   segment_compression:
     0: none
