@@ -11,6 +11,9 @@ declares only what the tool can answer in HP/1 terms:
 * ``find``: ``memvid find --query Q --top-k K --snippet-chars N --json`` (lexical) and
   ``memvid vec-search --vector CSV --limit K --json`` (vectors).
 
+* ``workload`` (``hp1_workload.py``): each change is one invocation of the binary on the
+  memory file, acknowledged once that process has exited; no ``seal`` (the tool has none).
+
 No ``dump``, ``write`` or ``recover``, for the reasons the memvid-sdk adapter gives. Each call
 runs the binary once; its stderr (warnings about embedding models it cannot download) is
 ignored unless the call fails.
@@ -27,16 +30,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # mv2_conformance.serve from a checkout
 
-from mv2_conformance.serve import serve  # noqa: E402
+from mv2_conformance.serve import Skip, serve  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import hp1_workload  # noqa: E402
 
 BINARY = os.environ.get("MEMVID_CLI") or shutil.which("memvid") or "memvid"
 TIMEOUT = 120
 
 
-def _run(*args: str) -> tuple[int, str, str]:
-    env = dict(os.environ, MEMVID_TELEMETRY="0")
+def _run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    env = dict(os.environ, MEMVID_TELEMETRY="0")  # LD_PRELOAD (the recorder) passes on to the binary
     try:
-        p = subprocess.run([BINARY, *args], capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        p = subprocess.run([BINARY, *args], input=stdin if stdin is not None else "", capture_output=True, text=True,
+                           env=env, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return 124, "", f"memvid {args[0]} did not finish in {TIMEOUT} s"
     return p.returncode, p.stdout, p.stderr
@@ -97,8 +104,10 @@ def _version() -> str:
 HELLO = {
     "protocol": 1,
     "implementation": {"name": "memvid-cli", "version": _version(), "language": "rust"},
-    "capabilities": ["verify", "find", "find-vec"],
+    "capabilities": ["verify", "find", "find-vec", "workload"],
 }
 
+hp1_workload.Skip, hp1_workload._run, hp1_workload._json = Skip, _run, _json  # declined commands are reported as skipped
+
 if __name__ == "__main__":
-    serve(HELLO, {"verify": verify, "find": find})
+    serve(HELLO, {"verify": verify, "find": find, **hp1_workload.HANDLERS})
