@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance_support import CONFORMANCE, EXPECTATIONS, PY, outcomes
+from conformance_support import CONFORMANCE, EXPECTATIONS, PY, cases, outcomes
 from mv2_conformance.adapter import Adapter
 from mv2_conformance.expectations import Expectations
 from mv2_conformance.runner import run
@@ -38,7 +38,6 @@ def memvid_cli() -> str:
 
 
 def test_memvid_cli_expectations_are_accurate(monkeypatch):
-    from conformance_support import cases
 
     monkeypatch.setenv("MEMVID_CLI", memvid_cli())
     exp = Expectations.load(EXPECTATIONS / "memvid-cli-2.0.160.txt")
