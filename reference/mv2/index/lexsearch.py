@@ -24,6 +24,7 @@ Our own files hold one document per active frame, so step 4 is exact for them.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -60,10 +61,17 @@ class Hit:
 class LexIndex:
     """A Tantivy index opened from packed files (R-LEX-002)."""
 
-    def __init__(self, files: list[tuple[str, bytes]]):
-        self._dir = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.scratch_root(sum(len(b) for _, b in files)))
+    def __init__(self, files: list[tuple[str, bytes]] | None, *, directory: str | None = None):
+        """Open packed ``files`` (unpacked into a scratch directory of this index's own), or,
+        with ``directory``, a scratch directory already holding an index (it then belongs to
+        this object, which removes it on close)."""
+        if directory is None:
+            self._dir = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.scratch_root(sum(len(b) for _, b in files)))
+        else:
+            self._dir = directory
         try:
-            unpack(files, Path(self._dir))
+            if directory is None:
+                unpack(files, Path(self._dir))
             self.index = tantivy.Index.open(self._dir)
             register_tokenizers(self.index)
             self.schema = self.index.schema
@@ -81,6 +89,59 @@ class LexIndex:
         except BaseException:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
+
+    @classmethod
+    def of_documents(cls, docs: list) -> "LexIndex":
+        """A new index of ``docs`` (``lex.LexDoc``), built in place: the same documents, order
+        and segment as :func:`lex.pack` gives, without collecting the files."""
+        d = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.scratch_root(4 * sum(len(x.content) for x in docs)))
+        try:
+            lex.build_directory(docs, Path(d))
+        except BaseException:
+            shutil.rmtree(d, ignore_errors=True)
+            raise
+        return cls(None, directory=d)
+
+    def segment_count(self) -> int:
+        return int(self.searcher.num_segments)
+
+    def extended(self, deleted: list[int], docs: list) -> "LexIndex":
+        """A new index: this one with the documents of the ``deleted`` frame ids deleted and
+        ``docs`` added as one segment, exactly what a commit's :func:`lex.extend` produces.
+
+        Its cost grows with ``docs``, not with this index: the new directory hard-links this
+        one's segment files (Tantivy never rewrites a file it has written; a commit adds new
+        files and replaces ``meta.json`` by renaming), so only the new segment is written.
+        Where hard links are not possible the files are copied."""
+        d = tempfile.mkdtemp(prefix="mv2-search-", dir=str(Path(self._dir).parent))
+        try:
+            for name in os.listdir(self._dir):
+                if name.startswith("."):
+                    continue  # lock files and .managed.json: Tantivy's own bookkeeping
+                src, dst = os.path.join(self._dir, name), os.path.join(d, name)
+                if name == "meta.json":
+                    shutil.copyfile(src, dst)
+                    continue
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copyfile(src, dst)
+            index = tantivy.Index.open(d)
+            register_tokenizers(index)
+            writer = index.writer(heap_size=lex.HEAP_BYTES, num_threads=1)
+            for fid in sorted(set(deleted)):
+                writer.delete_documents_by_query(index.parse_query(f"frame_id:{fid}", ["frame_id"]))
+            lex.add_documents(writer, docs)
+            writer.commit()
+            writer.wait_merging_threads()
+            del writer, index
+        except ValueError as exc:
+            shutil.rmtree(d, ignore_errors=True)
+            raise CorruptFileError(f"the Tantivy files do not work as an index: {exc}", code="MV2-E-LEX-FILES") from None
+        except BaseException:
+            shutil.rmtree(d, ignore_errors=True)
+            raise
+        return LexIndex(None, directory=d)
 
     def close(self) -> None:
         self.searcher = None
@@ -332,11 +393,18 @@ __all__ = ["LexIndex", "SketchFilter", "Hit", "token_occurrences", "snippet_slic
 class FindContext:
     """What the lexical pipeline needs from a memory, independent of how it is stored."""
 
-    frames: list  # frame field dicts, by id
+    frames: object  # frame field dicts, by id (a sequence)
     index: LexIndex | None
     sketch: SketchFilter | None
     chunk_context: object  # callable(frame_id) -> (start, end, text)
     lowered: dict | None = None  # frame_id -> lower-cased evaluation text (a cache)
+    sketch_factory: object = None  # callable() -> SketchFilter | None, for a sketch built on first use
+
+    def sketch_filter(self) -> SketchFilter | None:
+        if self.sketch is None and self.sketch_factory is not None:
+            self.sketch = self.sketch_factory()
+            self.sketch_factory = None
+        return self.sketch
 
     def eval_text(self, fid: int, text: str) -> str:
         if self.lowered is None:
@@ -377,8 +445,9 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
         candidates = set(visible) if candidates is None else candidates & set(visible)
         if not candidates:
             return []
-    if prefilter and ctx.sketch is not None and len(ctx.sketch) and tokens:
-        sk = ctx.sketch.candidates(query, max(k * 10, 500))
+    sketch = ctx.sketch_filter() if prefilter and tokens else None
+    if sketch is not None and len(sketch):
+        sk = sketch.candidates(query, max(k * 10, 500))
         if sk:
             s = set(sk)
             if candidates is None:

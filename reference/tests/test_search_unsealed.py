@@ -1,0 +1,115 @@
+"""Search before seal(): the hits of unsealed puts, supersedes and deletes equal the hits the
+same file gives once sealed (the index searched is the one the commit writes, spec 14.1)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import mv2
+from conftest import GOLD
+
+WORDS = ["penicillin", "allergy", "harbor", "deploy", "kubernetes", "aspirin", "window", "registry",
+         "patient", "quarterly", "json", "parser", "notes", "review"]
+QUERIES = ["penicillin", "harbor OR deploy", "allergy patient", "json", '"quarterly window"', "review NOT notes",
+           "registry", "tag:t1", "aspirin OR json OR harbor"]
+
+
+def _text(rng_words: list[int]) -> str:
+    return " ".join(WORDS[i % len(WORDS)] for i in rng_words) + "."
+
+
+def _hits(m) -> dict:
+    return {q: [(h["frame_id"], h["score"], h["snippet"], h["rank"]) for h in m.find(q, k=8)] for q in QUERIES}
+
+
+ops = st.lists(st.one_of(
+    st.tuples(st.just("put"), st.lists(st.integers(0, 40), min_size=1, max_size=12)),
+    st.tuples(st.just("supersede"), st.integers(0, 1000), st.lists(st.integers(0, 40), min_size=1, max_size=12)),
+    st.tuples(st.just("delete"), st.integers(0, 1000)),
+    st.tuples(st.just("find"),),
+    st.tuples(st.just("seal"),),
+), min_size=1, max_size=14)
+
+
+def _apply(m, op, ts):
+    active = [f["id"] for f in m.frames() if f["status"] == "active"]
+    if op[0] == "put":
+        m.put(_text(op[1]), timestamp=ts, tags=["t1"] if len(op[1]) % 2 else [])
+    elif op[0] == "supersede" and active:
+        m.supersede(active[op[1] % len(active)], _text(op[2]), timestamp=ts)
+    elif op[0] == "delete" and active:
+        m.delete(active[op[1] % len(active)])
+    elif op[0] == "find":
+        _hits(m)  # searching in between must not change what later searches see
+    elif op[0] == "seal":
+        m.seal()
+
+
+@pytest.mark.req("R-SRCH-010")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.lists(st.lists(st.integers(0, 40), min_size=1, max_size=12), min_size=0, max_size=12), script=ops)
+def test_find_after_put_equals_find_after_seal(tmp_path_factory, base, script):
+    path = tmp_path_factory.mktemp("u") / "u.mv2"
+    with mv2.create(path) as m:
+        for i, words in enumerate(base):
+            m.put(_text(words), timestamp=1000 + i)
+    with mv2.open(path, "a") as m:
+        for i, op in enumerate(script):
+            _apply(m, op, 5000 + i)
+        before = _hits(m)
+        m.seal()
+        assert _hits(m) == before
+    with mv2.open(path) as r:
+        assert _hits(r) == before
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_unsealed_search_past_the_segment_limit(tmp_path):
+    """A file whose index is at its segment limit: the next commit rebuilds the index, and the
+    unsealed search gives the rebuilt index's hits."""
+    path = tmp_path / "s.mv2"
+    with mv2.create(path) as m:
+        for i in range(9):
+            m.put(_text([i, i + 3, i + 7]), timestamp=100 + i)
+            m.seal()  # one segment per commit, until the limit makes a commit rebuild
+        for i in range(3):
+            m.put(_text([i, 2 * i + 1]), timestamp=200 + i)
+            before = _hits(m)
+        m.delete(2)
+        before = _hits(m)
+        m.put(_text([5, 9]), timestamp=300)
+        before = _hits(m)
+        m.seal()
+        assert _hits(m) == before
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_unsealed_search_on_a_file_another_writer_indexed(tmp_path):
+    """memvid's own index is never extended: the unsealed search indexes the frames as the
+    commit will."""
+    path = tmp_path / "g.mv2"
+    shutil.copy(GOLD / "memvid-sdk-2.0.160" / "single.mv2", path)
+    with mv2.open(path, "a") as m:
+        m.put("penicillin harbor deploy notes.", timestamp=1_800_000_000)
+        m.put("json parser review.", timestamp=1_800_000_001)
+        before = _hits(m)
+        m.seal()
+        assert _hits(m) == before
+
+
+def test_a_find_without_new_changes_reuses_the_unsealed_index(tmp_path):
+    path = tmp_path / "r.mv2"
+    with mv2.create(path) as m:
+        m.put("harbor registry.", timestamp=1)
+    with mv2.open(path, "a") as m:
+        m.put("harbor window.", timestamp=2)
+        m.find("harbor")
+        ctx = m._lex_context(("active",))
+        m.find("window")
+        assert m._lex_context(("active",)) is ctx
+        m.put("harbor again.", timestamp=3)
+        assert m._lex_context(("active",)) is not ctx
+        assert [h["frame_id"] for h in m.find("harbor")] == [2, 1, 0]
