@@ -3,6 +3,7 @@ same file gives once sealed (the index searched is the one the commit writes, sp
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import mv2
 from conftest import GOLD
+from mv2.index.lex import MAX_SEGMENTS
 
 WORDS = ["penicillin", "allergy", "harbor", "deploy", "kubernetes", "aspirin", "window", "registry",
          "patient", "quarterly", "json", "parser", "notes", "review"]
@@ -66,23 +68,34 @@ def test_find_after_put_equals_find_after_seal(tmp_path_factory, base, script):
         assert _hits(r) == before
 
 
+def _segments(m) -> int:
+    from mv2.index.context import _index_files
+
+    return len(json.loads(dict(_index_files(m._snap))["meta.json"])["segments"])
+
+
 @pytest.mark.req("R-SRCH-010")
 def test_unsealed_search_past_the_segment_limit(tmp_path):
     """A file whose index is at its segment limit: the next commit rebuilds the index, and the
-    unsealed search gives the rebuilt index's hits."""
+    unsealed search gives the rebuilt index's hits, deletions included."""
     path = tmp_path / "s.mv2"
     with mv2.create(path) as m:
-        for i in range(9):
+        i = 0
+        while _segments(m) < MAX_SEGMENTS:  # one segment per commit, up to the limit
             m.put(_text([i, i + 3, i + 7]), timestamp=100 + i)
-            m.seal()  # one segment per commit, until the limit makes a commit rebuild
-        for i in range(3):
-            m.put(_text([i, 2 * i + 1]), timestamp=200 + i)
+            m.seal()
+            i += 1
+        for j in range(3):
+            m.put(_text([j, 2 * j + 1]), timestamp=200 + j)
             before = _hits(m)
+        assert m._lex_search._base[3] is False  # the rebuild path
         m.delete(2)
+        m.supersede(3, _text([1, 2, 3]), timestamp=250)
         before = _hits(m)
         m.put(_text([5, 9]), timestamp=300)
         before = _hits(m)
         m.seal()
+        assert _segments(m) == 1
         assert _hits(m) == before
 
 

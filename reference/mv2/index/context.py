@@ -123,8 +123,9 @@ class LexSearch:
       rewritten, so this costs time in proportion to the unsealed documents, not the file,
       and the hits are exactly those the file gives once sealed. When the commit would
       rebuild the index instead (a file whose index another writer made, or one at its
-      segment limit), the index of the frames as they are at the first such search is built
-      once and extended from then on.
+      segment limit), the index of the frames as they are is built at the first such search
+      and extended from then on, until a frame in it stops being active (deleted documents
+      count in BM25 statistics; the rebuilt index would have none).
     * Searching superseded or deleted frames uses a transient index of those frames' text.
     """
 
@@ -133,7 +134,7 @@ class LexSearch:
         self.text_of = text_of
         self._file_index: LexIndex | None = None
         self._file_index_done = False
-        self._base: tuple[LexIndex, int, frozenset] | None = None  # index, frames covered, active ids then
+        self._base: tuple[LexIndex, int, frozenset, bool] | None = None  # index, frames covered, active ids then, extendable
         self._views: dict[tuple, tuple[int, FindContext]] = {}
         self._lowered: dict[int, str] = {}
         self._stored_sketches: list[bytes] | None | bool = False
@@ -146,29 +147,41 @@ class LexSearch:
             self._file_index_done = True
         return self._file_index
 
-    def _base_index(self) -> tuple[LexIndex, int, frozenset]:
-        """The index unsealed changes extend, the number of frames it covers, and the ids of
-        the frames that were active in it."""
+    def _base_index(self, touched=None) -> tuple[LexIndex, int, frozenset, bool]:
+        """The index unsealed changes extend, the number of frames it covers, the ids of the
+        frames that were active in it, and whether the commit would extend it."""
         if self._base is None:
             committed = self.snap.toc["frames"]
             files = _index_files(self.snap) if committed else None
             if files is not None and _extendable(files):
                 base = self._committed_index()
-                self._base = (base, len(committed), frozenset(f["id"] for f in committed if f["status"] == "active"))
+                self._base = (base, len(committed), frozenset(f["id"] for f in committed if f["status"] == "active"), True)
             else:
-                frames = self.snap.frames
-                n = len(frames)
-                idx = LexIndex.of_documents(lex_docs(frames, 0, self.text_of))
-                self._base = (idx, n, frozenset(fs.id for fs in frames[:n] if fs.fields["status"] == "active"))
+                self._base = self._rebuilt()
+        elif not self._base[3] and self._deleted(self._base, touched):
+            # The commit will rebuild the index without the documents of frames deleted or
+            # superseded since: so must the search, as deleted documents count in BM25.
+            self._base[0].close()
+            self._base = None
+            self._base = self._rebuilt()
         return self._base
 
-    def _unsealed_index(self, touched) -> LexIndex:
-        base, known, active = self._base_index()
+    def _rebuilt(self) -> tuple[LexIndex, int, frozenset, bool]:
+        frames = self.snap.frames
+        n = len(frames)
+        idx = LexIndex.of_documents(lex_docs(frames, 0, self.text_of))
+        return (idx, n, frozenset(fs.id for fs in frames[:n] if fs.fields["status"] == "active"), False)
+
+    def _deleted(self, base, touched) -> list[int]:
+        _, _, active, _ = base
         frames = self.snap.frames
         ids = active if touched is None else [i for i in touched if i in active]
-        deleted = [i for i in ids if frames[i].fields["status"] != "active"]
-        docs = lex_docs(frames, known, self.text_of)
-        return base.extended(deleted, docs)
+        return [i for i in ids if frames[i].fields["status"] != "active"]
+
+    def _unsealed_index(self, touched) -> LexIndex:
+        base = self._base_index(touched)
+        docs = lex_docs(self.snap.frames, base[1], self.text_of)
+        return base[0].extended(self._deleted(base, touched), docs)
 
     # -- contexts ------------------------------------------------------------------------------
     def context(self, statuses=("active",), version: int = 0, touched=None) -> FindContext:
