@@ -335,8 +335,13 @@ class Memory:
         if limit is not None and limit < 0:
             raise UsageError("limit must be >= 0")
         if as_of_frame is None and as_of_ts is None:
+            view = self._search_cache.get("time")
+            if view is None:
+                from .index.time import TimelineView
+
+                view = self._search_cache["time"] = TimelineView(self._snap)  # kept: O(k + log n) per call
             return [e.to_json() for e in _timeline(self._snap, lambda fs: frame_text(self._snap, fs), since=since,
-                                                     until=until, reverse=reverse, limit=limit)]
+                                                     until=until, reverse=reverse, limit=limit, view=view)]
         visible = self.as_of(frame=as_of_frame, timestamp=as_of_ts)
         rows = sorted((self._snap.frames[i].fields["timestamp"], i) for i in visible
                       if self._snap.frames[i].fields["role"] == "document")

@@ -126,3 +126,31 @@ def test_a_find_without_new_changes_reuses_the_unsealed_index(tmp_path):
         m.put("harbor again.", timestamp=3)
         assert m._lex_context(("active",)) is not ctx
         assert [h["frame_id"] for h in m.find("harbor")] == [2, 1, 0]
+
+
+def _timeline_oracle(m, **kw) -> list[int]:
+    """The timeline read directly: active documents sorted by (timestamp, id), filtered."""
+    rows = sorted((f["timestamp"], f["id"]) for f in m.frames() if f["status"] == "active")
+    rows = [(t, i) for t, i in rows if (kw.get("since") is None or t >= kw["since"]) and
+            (kw.get("until") is None or t <= kw["until"])]
+    if kw.get("reverse"):
+        rows.reverse()
+    return [i for _, i in rows][: kw.get("limit")]
+
+
+@pytest.mark.req("R-TIME-004")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.lists(st.integers(0, 30), min_size=0, max_size=15), script=ops,
+       since=st.one_of(st.none(), st.integers(0, 6000)), until=st.one_of(st.none(), st.integers(0, 6000)),
+       reverse=st.booleans(), limit=st.one_of(st.none(), st.integers(0, 8)))
+def test_timeline_of_a_handle_follows_its_changes(tmp_path_factory, base, script, since, until, reverse, limit):
+    path = tmp_path_factory.mktemp("t") / "t.mv2"
+    with mv2.create(path) as m:
+        for i, t in enumerate(base):
+            m.put(_text([i]), timestamp=1000 + 7 * t)  # equal timestamps on purpose
+    kw = dict(since=since, until=until, reverse=reverse, limit=limit)
+    with mv2.open(path, "a") as m:
+        for i, op in enumerate(script):
+            m.timeline(**kw)  # the kept view must follow every change
+            _apply(m, op, 5000 - 13 * i)
+            assert [e["frame_id"] for e in m.timeline(**kw)] == _timeline_oracle(m, **kw)
