@@ -410,8 +410,14 @@ class Memory:
         key = ("vec", statuses)
         hit = self._search_cache.get(key)
         if hit is None or hit[0] != self._version:
-            allowed = {fs.id for fs in self._snap.frames if fs.fields["status"] in statuses}
-            hit = self._search_cache[key] = (self._version, VectorIndex(*self._vectors.select(allowed)))
+            # The store's rows are searched in place, with a mask of the allowed statuses.
+            frames = self._snap.frames
+            ids, matrix, norms = self._vectors.rows()
+            ok = np.fromiter((fs.fields["status"] in statuses for fs in frames), dtype=bool, count=len(frames))
+            allowed = np.zeros(len(ids), dtype=bool)
+            known = (ids >= 0) & (ids < len(frames))
+            allowed[known] = ok[ids[known]]
+            hit = self._search_cache[key] = (self._version, VectorIndex(ids, matrix, norms=norms, allowed=allowed))
         return hit[1]
 
     def _statuses(self, include) -> tuple:
@@ -498,7 +504,9 @@ class Memory:
         idx = self._vector_index(statuses)
         mask = None
         if since is not None or until is not None or visible is not None:
-            ts = np.asarray([self._snap.frames[int(i)].fields["timestamp"] for i in idx.ids], dtype=np.int64)
+            frames = self._snap.frames
+            ts = np.asarray([frames[i].fields["timestamp"] if 0 <= i < len(frames) else 0 for i in idx.ids.tolist()],
+                            dtype=np.int64)
             mask = np.ones(len(ts), dtype=bool)
             if since is not None:
                 mask &= ts >= since
