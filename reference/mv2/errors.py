@@ -67,6 +67,8 @@ _ENTRIES = [
     ("MV2-E-WAL-DECODE", "malformed", "a WAL record payload does not decode", "wal"),
     ("MV2-E-WAL-RESERVED", "invalid", "a WAL record's reserved bytes are not zero", "wal"),
     ("MV2-E-WAL-APPLY", "invalid", "a pending WAL record cannot be applied (e.g. unknown target frame)", "wal"),
+    ("MV2-E-WAL-DAMAGED", "invalid", "a damaged WAL record is followed by intact ones: damage, not a torn append (recovery refuses unless told to salvage)", "durability"),
+    ("MV2-E-COMMIT-LOST", "invalid", "the header names a commit after the last valid one: the newest commit is damaged or missing (no crash produces this)", "durability"),
     # segments and payloads
     ("MV2-E-SEG-BOUNDS", "invalid", "a region lies outside the data area or the file", "layout"),
     ("MV2-E-SEG-OVERLAP", "invalid", "two live regions overlap", "layout"),
@@ -84,6 +86,8 @@ _ENTRIES = [
     ("MV2-W-STALE-MANIFEST", "warning", "a manifest points at bytes another structure owns; the index is absent", "checksums"),
     ("MV2-W-STALE-MIRROR", "warning", "index_segments entries differ from the catalog they mirror", "toc-footer"),
     ("MV2-W-SKETCH-STALE", "warning", "the sketch track's entry count differs from the frame count", "segments"),
+    ("MV2-W-NEEDS-RECOVERY", "warning", "a writer crashed: the WAL ends in an append that never completed, or the header predates the last commit; every acknowledged change is readable, and opening for writing (mv2 recover) repairs the file", "durability"),
+    ("MV2-W-WAL-HIDDEN", "warning", "intact WAL records with sequences past the checkpoint lie after the sentinel: an append that never completed, or a sentinel written over records", "checksums"),
     # unsupported
     ("MV2-E-UNSUPPORTED", "unsupported", "the file uses a feature this implementation does not implement", "conformance"),
     # usage and environment
@@ -93,6 +97,9 @@ _ENTRIES = [
     ("MV2-E-READ-ONLY", "usage", "the memory was opened read-only", "api"),
     ("MV2-E-LIMIT", "usage", "a value exceeds a format limit", "limits"),
     ("MV2-E-IO", "io", "the operating system failed a read, write or sync", "durability"),
+    ("MV2-E-IO-FAILED", "io", "an earlier write or sync of this handle failed; it refuses further writes: reopen the file, which recovers it", "durability"),
+    ("MV2-E-FILE-CHANGED", "io", "the file was truncated, replaced or removed by another process while in use (retry, or reopen)", "durability"),
+    ("MV2-E-BUSY", "io", "the file kept changing while being read (an active writer): retry", "durability"),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, k, t, s) for c, k, t, s in _ENTRIES}

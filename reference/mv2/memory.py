@@ -96,6 +96,7 @@ class Memory:
             raise UsageError("the memory is closed")
         if self._file is None:
             raise UsageError("the memory was opened read-only; open it with mode='a' to write", code="MV2-E-READ-ONLY")
+        self._file._guard()  # a handle whose write failed refuses every later write (spec 12.2)
         return self._file
 
     def _require_open(self) -> None:
@@ -223,13 +224,23 @@ class Memory:
                 # commit restarts the log at offset 0, which costs less than doubling the file's WAL.
                 self._dirty = True
                 self.seal()
-            elif carried <= self._wal_grow_limit and f.checkpoint_pos == 0:
-                self._grow(carried, carry=True)
             else:
-                if pending:
-                    self.seal()
-                if need > f.wal_room():
-                    self._grow(_grown_size(f.wal_size, need), carry=False)
+                grown = False
+                if carried <= self._wal_grow_limit and f.checkpoint_pos == 0:
+                    try:
+                        self._grow(carried, carry=True)
+                        grown = True
+                    except StorageIOError:
+                        if f.failed is not None:
+                            raise
+                        # No room for a new image, or a directory we cannot write: the file
+                        # is as it was, so commit and reuse the log instead.
+                if not grown:
+                    if pending:
+                        self._dirty = True
+                        self.seal()
+                    if need > f.wal_room():
+                        self._grow(_grown_size(f.wal_size, need), carry=False)
         head = f.wal_head
         seqs = f.append(payloads)
         ids = []
@@ -545,7 +556,7 @@ class Memory:
         if self._closed:
             return
         try:
-            if self._file is not None:
+            if self._file is not None and self._file.failed is None:
                 if self._file.wal_size > self._wal_base:
                     # The WAL grew to hold this session's records; once they are committed it
                     # is empty, so the last commit gives the extra space back (spec 4.4).
@@ -596,17 +607,28 @@ def create(path: str | os.PathLike, *, wal_size: int = DEFAULT_WAL_SIZE, clock: 
 
 
 def open(path: str | os.PathLike, mode: str = "r", *, clock: Callable[[], int] | None = None, embedder=None,
-         fault=None, **policy) -> Memory:  # noqa: A001
+         fault=None, salvage: bool = False, rollback: bool = False, **policy) -> Memory:  # noqa: A001
     """Open a memory file: ``mode="r"`` to read (never writes), ``"a"`` to write (takes the lock
-    and recovers what a crash left, committing any pending WAL records)."""
+    and recovers what a crash left, committing any pending WAL records).
+
+    Recovery never discards acknowledged data on its own. ``salvage=True`` lets it cut a
+    damaged WAL (``MV2-E-WAL-DAMAGED``) before the damage; ``rollback=True`` lets it (or a
+    read-only open) fall back to the last valid commit when the newest one is damaged
+    (``MV2-E-COMMIT-LOST``). ``recovery`` on the memory says what was done."""
     path = os.fspath(path)
     if mode == "r":
-        return Memory(path, read_snapshot(path), None, clock=clock, embedder=embedder)
+        return Memory(path, read_snapshot(path, rollback=rollback), None, clock=clock, embedder=embedder)
     if mode != "a":
         raise UsageError(f"mode must be 'r' or 'a', not {mode!r}")
-    f, snap = WritableFile.open(path, fault=fault)
+    f, snap = WritableFile.open(path, fault=fault, salvage=salvage, rollback=rollback)
     mem = Memory(path, snap, f, clock=clock, embedder=embedder, **policy)
     mem.recovery = {"pending_records": snap.pending_count, "torn_tail": snap.wal.torn, "header_was_stale": snap.header_stale}
+    if snap.wal.damaged is not None:
+        pos, code, reason, later = snap.wal.damaged
+        mem.recovery["salvaged"] = {"damage_at": snap.header["wal_offset"] + pos, "code": code, "reason": reason,
+                                    "intact_records_dropped": len(later)}
+    if snap.notes:
+        mem.recovery["notes"] = list(snap.notes)
     if snap.pending_count:
         mem._dirty = True
         mem.seal()

@@ -212,13 +212,19 @@ def apply_cmd(
 
 
 @app.command()
-def recover(file: Path, json_out: bool = typer.Option(False, "--json")):
-    """Recover FILE after a crash: replay pending WAL records and commit them (needs the write lock)."""
+def recover(file: Path, json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+            salvage: bool = typer.Option(False, "--salvage", help="Cut a damaged WAL before the damage, dropping the intact records after it (loses acknowledged data; reported)."),
+            rollback: bool = typer.Option(False, "--rollback", help="Fall back to the last valid commit when the newest one is damaged (loses what it held)."),
+            ):
+    """Recover FILE after a crash: replay pending WAL records and commit them (needs the write lock).
+
+    Recovery never discards acknowledged data on its own: damage is reported, and only
+    --salvage or --rollback accept a loss."""
     from ..memory import open as open_memory
 
     _file(file)
     try:
-        with open_memory(file, "a") as mem:
+        with open_memory(file, "a", salvage=salvage, rollback=rollback) as mem:
             report = dict(mem.recovery)
             frames = mem.frame_count
     except MV2Error as exc:
@@ -228,6 +234,12 @@ def recover(file: Path, json_out: bool = typer.Option(False, "--json")):
         print(json.dumps(report, default=list))
     else:
         torn = report.get("torn_tail")
+        if report.get("salvaged"):
+            sv = report["salvaged"]
+            print(f"salvaged: the WAL was cut at byte {sv['damage_at']} ({sv['code']}); "
+                  f"{sv['intact_records_dropped']} intact record(s) after the damage were dropped")
+        for note in report.get("notes", []):
+            print(note)
         print(f"recovered {file}: {report['pending_records']} pending record(s) committed, "
               f"{'a torn WAL tail was cut' if torn else 'no torn WAL tail'}, "
               f"{'the header was repaired' if report.get('header_was_stale') else 'header current'}; {frames} frames")

@@ -47,10 +47,27 @@ def zstd_compress(data: bytes) -> bytes:
     return c.compress(data) + c.flush()
 
 
+EXPANSION_FLOOR = 64 << 20
+EXPANSION_RATIO = 64
+"""A reader materialises at most ``max(EXPANSION_FLOOR, EXPANSION_RATIO x file size)`` bytes
+of one payload (capped at MAX_MATERIALISED_PAYLOAD), so that a small file cannot make it
+allocate gigabytes (spec 5.5, R-FRM-008)."""
+
+
+def materialise_limit(file_size: int) -> int:
+    return min(MAX_MATERIALISED_PAYLOAD, max(EXPANSION_FLOOR, EXPANSION_RATIO * file_size))
+
+
 def encode_payload(data: bytes, *, compress: bool) -> tuple[bytes, str, int]:
-    """(stored bytes, encoding, canonical_length) for canonical bytes ``data``."""
+    """(stored bytes, encoding, canonical_length) for canonical bytes ``data``.
+
+    A payload that compresses so well that the file could be smaller than its expansion
+    bound allows is stored plain, so that every file this writer makes stays readable under
+    :func:`materialise_limit`."""
     if compress:
-        return zstd_compress(data), "zstd", len(data)
+        packed = zstd_compress(data)
+        if len(data) <= EXPANSION_FLOOR or len(packed) * EXPANSION_RATIO >= len(data):
+            return packed, "zstd", len(data)
     return bytes(data), "plain", len(data)
 
 

@@ -1,22 +1,34 @@
-"""Writing a file durably: create, append WAL records, commit, grow the WAL, recover (spec: "Durability").
+"""Writing a file durably: create, append WAL records, commit, grow the WAL, recover (spec 12).
 
 Every operation writes in an order that leaves a readable file with every acknowledged
-change at any instant a crash can strike ("sync" is ``fsync``):
+change at any instant a crash can strike, under the fault model of spec 12.1: unsynced
+512-byte sectors reach the disk in any combination, a write may tear between sectors, a
+write or sync may fail and the process go on. "Sync" is ``fsync``.
 
-* **append** (put, delete, supersede): WAL records and a sentinel at the WAL head → sync →
-  acknowledge. The records are the durable copy of the change.
-* **commit** (seal): payloads, index segments, TOC and footer appended after the current end
-  of the file → sync → a sentinel at WAL offset 0 → sync → header bytes 8–79 → sync. Nothing
-  the previous commit owns is overwritten, so until the new footer is durable the previous
-  commit plus the WAL records describe the same memory; once it is durable but before the
-  header is updated, the header is *stale* and readers know that no record is pending.
-* **create**: header, a zeroed WAL and the first commit are written to a new file → sync →
-  directory sync.
-* **grow the WAL**: a complete new image of the file (larger WAL, data shifted) is written to
-  a temporary file beside it → sync → renamed over the original → directory sync. The rename
-  is atomic, so a crash leaves either the old file or the new one.
+* **append** (put, put_many, delete, supersede), in two phases: (1) every byte of the
+  records except the first record's 48-byte header, and a sentinel after them → sync;
+  (2) that header, into the slot that held the sentinel → sync → acknowledge. Until phase 2
+  lands the slot is still a sentinel, so readers and recovery see none of the batch: a batch
+  is atomic. A torn phase 2 leaves a header with one side of a sector boundary zero, which
+  recovery recognises (R-WAL-015).
+* **commit** (seal): payloads and index segments appended after the current end of the
+  file → sync → TOC and footer → sync → a sentinel at WAL offset 0 → sync → header bytes
+  8–79 → sync. A valid footer therefore implies that everything its TOC references is
+  durable; nothing the previous commit owns is overwritten.
+* **create**: header, a zeroed WAL and the first commit are written to a temporary file →
+  sync → hard-linked to the path (which fails if it exists) → directory sync. A crash leaves
+  no half-made file at the path.
+* **grow the WAL / compact**: a complete new image of the file is written to a temporary
+  file beside it → sync → renamed over the original → directory sync.
 * **recover** (on every open for writing): drop bytes after the last valid commit, repair a
   stale header, cut a torn WAL tail, then replay pending records (the caller commits them).
+  Damage is never repaired silently (MV2-E-WAL-DAMAGED, MV2-E-COMMIT-LOST).
+
+A handle whose write or sync fails refuses every later write (``MV2-E-IO-FAILED``): after a
+failed sync nobody knows which bytes reached the disk, and going on could acknowledge into a
+state that recovery discards. The one exception is a failure in phase 1 of an append, which
+leaves nothing visible: the handle stays usable and the sequence numbers are not used up.
+Before acknowledging, a writer checks that its path still names its file (R-DUR-005).
 
 This module moves bytes and enforces that order; what the bytes are is decided by the layers
 above (the memory builds indexes and the TOC).
@@ -40,6 +52,7 @@ from ..format.revisions import REVISIONS, Revision
 from ..format.wal import WAL_RECORD_HEADER_SIZE, WalRecordHeader
 from .lock import is_current, lock_exclusive, unlock
 from .snapshot import Snapshot, read_snapshot
+from .wal import checkpoint_problem
 from .source import Source
 from .wal import WalRecord
 
@@ -47,6 +60,8 @@ import blake3
 
 SENTINEL = bytes(WAL_RECORD_HEADER_SIZE)
 GROW_SUFFIX = ".mv2-grow"
+CREATE_SUFFIX = ".mv2-create"
+MAX_SEQUENCE = (1 << 64) - 1
 COPY_CHUNK = 8 << 20
 LOCK_ATTEMPTS = 5
 
@@ -65,6 +80,45 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
         n = os.pwrite(fd, view, offset)
         view = view[n:]
         offset += n
+
+
+class OSLayer:
+    """The system calls the writer makes, in one place so that tests can record and fault
+    them (the crash-state tests replay a recorded trace; spec 12.7)."""
+
+    def open(self, path: str, flags: int, mode: int = 0o644) -> int:
+        return os.open(path, flags, mode)
+
+    def pwrite(self, fd: int, data: bytes, offset: int) -> None:
+        _pwrite_all(fd, data, offset)
+
+    def fsync(self, fd: int) -> None:
+        os.fsync(fd)
+
+    def ftruncate(self, fd: int, size: int) -> None:
+        os.ftruncate(fd, size)
+
+    def replace(self, src: str, dst: str) -> None:
+        os.replace(src, dst)
+
+    def link(self, src: str, dst: str) -> None:
+        os.link(src, dst)
+
+    def unlink(self, path: str) -> None:
+        os.unlink(path)
+
+    def fsync_dir(self, path: str) -> None:
+        _fsync_dir(path)
+
+    def close(self, fd: int) -> None:
+        os.close(fd)
+
+
+OS = OSLayer()
+
+
+def _oserror(what: str, exc: OSError, code: str = "MV2-E-IO") -> StorageIOError:
+    return StorageIOError(f"{what}: {exc.strerror or exc}", code=code)
 
 
 @dataclass
@@ -97,23 +151,57 @@ class WritableFile:
         self.compaction_error: StorageIOError | None = None  # why the last commit could not compact
         self.fault = fault or (lambda point: None)
         self.closed = False
+        self.failed: str | None = None  # why this handle refuses writes (a write or sync failed)
 
     # -- low-level ---------------------------------------------------------------------------
     # ``fault(point)`` is a test hook called before every write and sync: it may raise an
     # OSError (reported as StorageIOError, like a real one) or stop the process outright.
-    def _write(self, data: bytes, offset: int, point: str) -> None:
-        try:
-            self.fault(point)
-            _pwrite_all(self.fd, data, offset)
-        except OSError as exc:
-            raise StorageIOError(f"write of {len(data)} bytes at {offset} failed: {exc.strerror or exc}") from None
+    def _poison(self, why: str) -> None:
+        if self.failed is None:
+            self.failed = why
 
-    def _sync(self, point: str) -> None:
+    def _guard(self) -> None:
+        if self.closed:
+            raise UsageError("the file is closed")
+        if self.failed is not None:
+            raise StorageIOError(f"an earlier write to {self.path} failed ({self.failed}); this handle refuses further "
+                                 "writes. Close it and open the file again, which recovers it", code="MV2-E-IO-FAILED")
+
+    def _write(self, data: bytes, offset: int, point: str, *, poison: bool = True) -> None:
         try:
             self.fault(point)
-            os.fsync(self.fd)
+            OS.pwrite(self.fd, data, offset)
         except OSError as exc:
-            raise StorageIOError(f"fsync failed: {exc.strerror or exc}") from None
+            msg = f"write of {len(data)} bytes at {offset} failed: {exc.strerror or exc}"
+            if poison:
+                self._poison(msg)
+            raise StorageIOError(msg) from None
+
+    def _sync(self, point: str, *, poison: bool = True) -> None:
+        try:
+            self.fault(point)
+            OS.fsync(self.fd)
+        except OSError as exc:
+            msg = f"fsync failed: {exc.strerror or exc}"
+            if poison:
+                self._poison(msg)
+            raise StorageIOError(msg) from None
+
+    def _check_identity(self) -> None:
+        """Before acknowledging: the path must still name this file, at its full length
+        (R-DUR-005). A file replaced, removed or truncated underneath would make the write
+        one that nobody reads."""
+        try:
+            st = os.stat(self.path)
+            own = os.fstat(self.fd)
+        except OSError:
+            st = own = None
+        if st is None or (st.st_dev, st.st_ino) != (own.st_dev, own.st_ino) or own.st_size < self.end:
+            why = (f"{self.path} was replaced, removed or truncated by another process" if st is not None or own is None
+                   else f"{self.path} was removed")
+            self._poison(why)
+            raise StorageIOError(f"{why}: the change just written went to a file nobody will read, and is not "
+                                 "acknowledged", code="MV2-E-FILE-CHANGED")
 
     @property
     def data_start(self) -> int:
@@ -128,24 +216,31 @@ class WritableFile:
         return sum(WAL_RECORD_HEADER_SIZE + len(p) for p in payloads)
 
     def append(self, payloads: list[bytes]) -> list[int]:
-        """Append records at the WAL head with one write and one sync; return their sequences.
-
-        The caller checks :meth:`wal_room` first (and commits or grows when it is short)."""
+        """Append records at the WAL head in two phases (module docstring); return their
+        sequences. The caller checks :meth:`wal_room` first (and commits or grows when short)."""
+        self._guard()
         size = self.records_size(payloads)
         if size > self.wal_room():
             raise UsageError(f"{size} bytes of WAL records do not fit in the {self.wal_room()} bytes left", code="MV2-E-LIMIT")
+        if self.next_seq + len(payloads) - 1 > MAX_SEQUENCE:
+            raise UsageError("the WAL sequence numbers are used up", code="MV2-E-LIMIT")
         buf = bytearray()
-        seqs = []
-        for p in payloads:
-            seq = self.next_seq
-            self.next_seq += 1
-            seqs.append(seq)
+        seqs = list(range(self.next_seq, self.next_seq + len(payloads)))
+        for seq, p in zip(seqs, payloads):
             buf += WalRecordHeader.build(dict(sequence=seq, length=len(p), reserved=0, checksum=blake3.blake3(p).digest()))
             buf += p
         if self.wal_head + len(buf) + WAL_RECORD_HEADER_SIZE <= self.wal_size:
             buf += SENTINEL
-        self._write(bytes(buf), WAL_OFFSET + self.wal_head, "wal-write")
-        self._sync("wal-sync")
+        at = WAL_OFFSET + self.wal_head
+        # Phase 1: the slot at the head still holds the sentinel, so nothing written here is
+        # visible yet; a failure leaves the handle as it was.
+        self._write(bytes(buf[WAL_RECORD_HEADER_SIZE:]), at + WAL_RECORD_HEADER_SIZE, "wal-write", poison=False)
+        self._sync("wal-sync", poison=False)
+        # Phase 2: the first header makes the whole batch visible at once.
+        self._write(bytes(buf[:WAL_RECORD_HEADER_SIZE]), at, "wal-commit")
+        self._sync("wal-commit-sync")
+        self._check_identity()
+        self.next_seq += len(payloads)
         self.wal_head += size
         return seqs
 
@@ -160,6 +255,7 @@ class WritableFile:
         would leave at least that many dead bytes, and at least as many as live ones, or if
         ``wal_size`` asks for a WAL region of another size (a WAL that grew, given back).
         """
+        self._guard()
         pos = self.end
         offsets = []
         for b in blobs:
@@ -177,18 +273,35 @@ class WritableFile:
                                                   point="compact")
                     return CommitResult(self.toc_offset, new_toc, [], self.generation)
                 except StorageIOError as exc:
-                    # The image needs room for all live bytes; an append needs only the new
-                    # ones. The old file is intact, so commit the ordinary way instead.
+                    if self.failed is not None:
+                        raise
+                    # The image needs room for all live bytes, and a writable directory; an
+                    # append needs only the new bytes. The old file is intact, so commit the
+                    # ordinary way instead.
                     self.compaction_error = exc
         toc_bytes = self._encode_toc(toc)
         generation = self.generation + 1
-        image = b"".join(blobs) + toc_bytes + encode_footer(toc_bytes, generation)
-        self._write(image, self.end, "commit-write")
-        self._sync("commit-sync")
+        data = b"".join(blobs)
+        if data:
+            # The data first: once the footer below is durable, so is everything it references.
+            # Until the footer is written nothing refers to these bytes, so a failure here
+            # leaves the handle usable: a later commit writes them again.
+            try:
+                self._write(data, self.end, "commit-write", poison=False)
+                self._sync("commit-sync", poison=False)
+            except StorageIOError:
+                try:
+                    OS.ftruncate(self.fd, self.end)
+                except OSError:
+                    pass
+                raise
+        self._write(toc_bytes + encode_footer(toc_bytes, generation), pos, "commit-footer")
+        self._sync("commit-footer-sync")
         toc_offset = pos
         self.end = toc_offset + len(toc_bytes) + FOOTER_SIZE
         self.generation = generation
         self._reset_wal_and_header(toc_offset, toc_bytes)
+        self._check_identity()
         toc["toc_checksum"] = toc_bytes[-32:]
         self.last_toc = (toc_offset, toc_bytes, toc)
         return CommitResult(toc_offset, toc, offsets, generation)
@@ -221,14 +334,18 @@ class WritableFile:
                build_toc: Callable[[list[int], int], dict], fault=None) -> tuple["WritableFile", CommitResult]:
         if wal_size < 4 * WAL_RECORD_HEADER_SIZE or wal_size % 8:
             raise UsageError(f"wal_size {wal_size} must be a multiple of 8 and at least {4 * WAL_RECORD_HEADER_SIZE}")
+        if os.path.lexists(path):
+            raise UsageError(f"{path} already exists")
+        fault = fault or (lambda point: None)
+        tmp = path + CREATE_SUFFIX
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            raise UsageError(f"{path} already exists") from None
+            fd = OS.open(tmp, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StorageIOError(f"cannot create {path}: {exc.strerror}") from None
+            raise _oserror(f"cannot create {tmp}", exc) from None
         try:
-            lock_exclusive(fd, path)
+            # A leftover from a create that crashed is ours to reuse, unless someone holds it.
+            lock_exclusive(fd, tmp)
+            OS.ftruncate(fd, 0)
             data_start = WAL_OFFSET + wal_size
             offsets, pos = [], data_start
             for b in blobs:
@@ -242,11 +359,27 @@ class WritableFile:
                     wal_head=0, wal_sequence=0, next_seq=1, toc_offset=pos, fault=fault)
             f._write(image, 0, "create-write")
             f._sync("create-sync")
-            _fsync_dir(path)
-        except BaseException:
-            os.close(fd)
             try:
-                os.unlink(path)
+                fault("create-link")
+                OS.link(tmp, path)  # atomic, and refuses an existing path
+            except FileExistsError:
+                raise UsageError(f"{path} already exists") from None
+            except OSError as exc:
+                raise _oserror(f"cannot create {path}", exc) from None
+            try:
+                OS.unlink(tmp)
+                fault("create-dirsync")
+                OS.fsync_dir(path)
+            except OSError as exc:
+                raise _oserror(f"cannot sync the directory of {path}", exc) from None
+        except BaseException as exc:
+            if not isinstance(exc, (KeyboardInterrupt, SystemExit)) and not _is_crash(exc):
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+            try:
+                os.close(fd)
             except OSError:
                 pass
             raise
@@ -255,10 +388,13 @@ class WritableFile:
 
     # -- open and recover ----------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str, *, fault=None) -> tuple["WritableFile", Snapshot]:
+    def open(cls, path: str, *, fault=None, salvage: bool = False, rollback: bool = False) -> tuple["WritableFile", Snapshot]:
         """Lock the file, repair what a crash left, and return it with its snapshot.
 
-        The snapshot's frames include pending records; the caller commits them."""
+        The snapshot's frames include pending records; the caller commits them. ``salvage``
+        lets recovery cut the WAL at damage (dropping the intact records after it, which it
+        reports); ``rollback`` lets it discard a damaged newest commit. Both lose data and are
+        never the default."""
         for _attempt in range(LOCK_ATTEMPTS):
             try:
                 fd = os.open(path, os.O_RDWR)
@@ -277,7 +413,12 @@ class WritableFile:
         else:
             raise LockedError(f"{path} keeps being replaced by another writer")
         try:
-            snap = read_snapshot(path, wal_mode="recover")
+            snap = read_snapshot(path, wal_mode="salvage" if salvage else "strict", rollback=rollback)
+            problem = checkpoint_problem(snap.header, snap.wal) if not snap.header_stale else None
+            if problem:
+                snap.close()
+                code, off, msg = problem
+                raise CorruptFileError(f"{msg}; recovery cannot tell which records are committed", code=code, offset=off)
             f = cls(path, fd, revision=snap.revision, wal_size=snap.header["wal_size"], end=snap.commit.end,
                     generation=snap.commit.generation, wal_head=snap.wal.head,
                     wal_sequence=snap.header["wal_sequence"], next_seq=0, toc_offset=snap.commit.toc_offset,
@@ -285,28 +426,46 @@ class WritableFile:
             last_seq = snap.wal.records[-1].sequence if snap.wal.records else 0
             f.next_seq = max(last_seq, snap.header["wal_sequence"]) + 1
             f.checkpoint_pos = snap.header["wal_checkpoint_pos"]
-            f._recover(snap)
+            try:
+                f._recover(snap)
+            except BaseException:
+                snap.close()
+                raise
             return f, snap
         except BaseException:
             os.close(fd)
             raise
 
     def _recover(self, snap: Snapshot) -> None:
-        # A WAL growth that stopped before its rename leaves its temporary image; the original
-        # file is intact and authoritative, so the image is discarded (we hold the lock).
-        leftover = self.path + GROW_SUFFIX
-        if os.path.exists(leftover):
-            os.unlink(leftover)
-            _fsync_dir(self.path)
-        size = os.fstat(self.fd).st_size
-        if size > self.end:
-            # An interrupted commit, or bytes a newer commit could not make valid: what they
-            # describe is still in the WAL (or was never acknowledged).
-            self.fault("recover-truncate")
-            os.ftruncate(self.fd, self.end)
-            self._sync("recover-truncate-sync")
-        if snap.wal.torn is not None:
-            pos, _ = snap.wal.torn
+        # A WAL growth, compaction or create that stopped before its rename leaves its
+        # temporary image; the original file is intact and authoritative, so the image is
+        # discarded (we hold the lock). In a directory we cannot write, it stays: it is
+        # never read, and the next growth truncates it.
+        for suffix in (GROW_SUFFIX, CREATE_SUFFIX):
+            leftover = self.path + suffix
+            if os.path.exists(leftover):
+                try:
+                    if suffix == CREATE_SUFFIX and _held_by_another(leftover):
+                        continue  # someone is creating it right now (and will find the path taken)
+                    OS.unlink(leftover)
+                    OS.fsync_dir(self.path)
+                except OSError:
+                    pass
+        try:
+            size = os.fstat(self.fd).st_size
+            if size > self.end:
+                # An interrupted commit, or bytes a newer commit could not make valid: what they
+                # describe is still in the WAL (or was never acknowledged). The header never
+                # names them: a header that does is refused before this (MV2-E-COMMIT-LOST).
+                self.fault("recover-truncate")
+                OS.ftruncate(self.fd, self.end)
+                self._sync("recover-truncate-sync")
+        except OSError as exc:
+            self._poison(str(exc))
+            raise _oserror("recovery could not truncate the interrupted commit", exc) from None
+        cut = snap.wal.torn or snap.wal.damaged
+        if cut is not None:
+            pos = cut[0]
             self._write(SENTINEL[: min(WAL_RECORD_HEADER_SIZE, self.wal_size - pos)], WAL_OFFSET + pos, "recover-torn")
             self._sync("recover-torn-sync")
             self.wal_head = pos
@@ -382,8 +541,13 @@ class WritableFile:
         sequence = self.wal_sequence if carry_wal else self.next_seq - 1
         header = encode_header(toc_offset=data_end, toc_bytes=toc_bytes, wal_size=wal_size,
                                wal_checkpoint_pos=0, wal_sequence=sequence)
+        self._guard()
         tmp = self.path + GROW_SUFFIX
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            fd = OS.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as exc:
+            raise _oserror(f"cannot write the new image {tmp}", exc) from None
+        renamed = False
         try:
             lock_exclusive(fd, tmp)
             try:
@@ -391,7 +555,7 @@ class WritableFile:
                 wal = bytearray(wal_size)
                 if carry_wal and self.wal_head:
                     wal[: self.wal_head] = os.pread(self.fd, self.wal_head, WAL_OFFSET)
-                _pwrite_all(fd, header + bytes(wal), 0)
+                OS.pwrite(fd, header + bytes(wal), 0)
                 out = WAL_OFFSET + wal_size
                 for a, b in spans:
                     while a < b:
@@ -401,21 +565,36 @@ class WritableFile:
                             chunk = os.pread(self.fd, min(min(b, extra_at) - a, COPY_CHUNK), a)
                             if not chunk:
                                 raise OSError(5, "the file ended inside a referenced range")
-                        _pwrite_all(fd, chunk, out)
+                        OS.pwrite(fd, chunk, out)
                         a += len(chunk)
                         out += len(chunk)
-                _pwrite_all(fd, toc_bytes + encode_footer(toc_bytes, generation), data_end)
+                OS.pwrite(fd, toc_bytes + encode_footer(toc_bytes, generation), data_end)
                 self.fault(f"{point}-sync")
-                os.fsync(fd)
+                OS.fsync(fd)
                 self.fault(f"{point}-rename")
-                os.replace(tmp, self.path)
-                _fsync_dir(self.path)
+                OS.replace(tmp, self.path)
+                renamed = True
+                self.fault(f"{point}-dirsync")
+                OS.fsync_dir(self.path)
             except OSError as exc:
+                if renamed:
+                    # The new image is at the path but its rename may not be durable: the
+                    # handle cannot tell which file a crash would leave.
+                    self._poison(f"syncing the directory after a rename failed: {exc.strerror or exc}")
                 raise StorageIOError(f"rewriting the file failed: {exc.strerror or exc}") from None
-        except BaseException:  # a process that dies leaves the temporary image; recovery removes it
-            os.close(fd)
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        except BaseException as exc:  # a process that dies leaves the temporary image; recovery removes it
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            if not renamed and not _is_crash(exc):
+                try:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+                except OSError:
+                    pass
+            if renamed and not _is_crash(exc):
+                self._poison("the file was replaced but the handle could not switch to it")
             raise
         old = self.fd
         self.fd = fd
@@ -437,6 +616,26 @@ class WritableFile:
             unlock(self.fd)
             os.close(self.fd)
             self.closed = True
+
+
+def _held_by_another(path: str) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        lock_exclusive(fd, path)
+        unlock(fd)
+        return False
+    except LockedError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _is_crash(exc: BaseException) -> bool:
+    """A test's simulated process death: it must leave the files exactly as they are."""
+    return not isinstance(exc, Exception)
 
 
 def _copy_for_remap(toc: dict) -> dict:

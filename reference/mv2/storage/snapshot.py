@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 import blake3
 
-from ..errors import CorruptFileError
+from ..errors import CorruptFileError, MV2Error, StorageIOError, UsageError
 from ..format.bincode import to_plain
 from ..format.footer import FOOTER_SIZE
 from ..format.header import HEADER_SIZE, MAGIC, SPEC_MAJOR, SPEC_MINOR, VERSION, WAL_OFFSET, Header
 from ..format.memories import decode_memories, memory_cards
-from ..format.payload import decode_payload, iter_canonical
+from ..format.payload import decode_payload, iter_canonical, materialise_limit
 from ..format.gcpause import paused_gc
 from ..format.revisions import REVISION_ORDER, REVISIONS, Revision, decode_toc
 from ..format.wal import WAL_RECORD_HEADER_SIZE
@@ -94,13 +94,14 @@ class Snapshot:
 
     def iter_canonical(self, frame: FrameState, *, check: bool = True):
         f = frame.fields
-        return iter_canonical(self.stored_payload(frame, check=check), f["canonical_encoding"], f["canonical_length"],
-                              frame_id=f["id"], offset=f["payload_offset"])
+        chunks = iter_canonical(self.stored_payload(frame, check=check), f["canonical_encoding"], f["canonical_length"],
+                                frame_id=f["id"], offset=f["payload_offset"])
+        return _bounded(chunks, materialise_limit(self.source.size), f["id"])
 
     def canonical_payload(self, frame: FrameState) -> bytes:
         f = frame.fields
         return decode_payload(self.stored_payload(frame), f["canonical_encoding"], f["canonical_length"],
-                              frame_id=f["id"], offset=f["payload_offset"])
+                              frame_id=f["id"], offset=f["payload_offset"], limit=materialise_limit(self.source.size))
 
     def checked_range(self, offset: int, length: int, checksum, *, what: str) -> bytes | None:
         """The bytes a manifest lists, or None if they lie outside the file or fail its BLAKE3
@@ -125,6 +126,17 @@ class Snapshot:
             raise CorruptFileError(f"memories track: BLAKE3 of [{off}, {off + ln}) does not match memories_track.checksum",
                                    code="MV2-E-SEG-HASH", offset=off)
         return memory_cards(decode_memories(data, offset=off))
+
+
+def _bounded(chunks, limit: int, frame_id: int):
+    """The chunks of one payload, refusing to produce more than ``limit`` bytes (R-FRM-008)."""
+    produced = 0
+    for chunk in chunks:
+        produced += len(chunk)
+        if produced > limit:
+            raise UsageError(f"frame {frame_id}: payload expands past {limit} bytes, the reader's bound for a file of "
+                             "this size (spec 5.5)", code="MV2-E-LIMIT")
+        yield chunk
 
 
 def check_frame_links(frames: list[dict], toc_offset: int) -> None:
@@ -169,16 +181,30 @@ def check_header(h: dict, file_size: int) -> None:
         )
 
 
-def header_is_stale(header: dict, commit: Commit, toc: dict) -> bool:
-    """True when the header describes an earlier commit than the last one in the file.
+def header_state(header: dict, commit: Commit, toc: dict) -> str:
+    """How the header relates to the last valid commit (spec 12.4):
 
-    A writer appends a commit, syncs it, and only then updates the header. If it stops in
-    between, both ``footer_offset`` and ``toc_checksum`` still name the previous commit. Every
-    writer makes a commit reflect every WAL record written before it (spec R-WAL-012), so in
-    that state no record is pending. A header with only one of the two fields differing is
-    not stale but damaged, and is treated as written.
+    * ``current``: it names that commit;
+    * ``stale``: it names an earlier one (a writer stopped between a durable commit and the
+      header update). Every writer makes a commit reflect every WAL record written before it
+      (R-WAL-012), so in that state no record is pending;
+    * ``ahead``: it names a commit *after* the last valid one. A writer updates the header
+      only once its commit is durable, so no crash leaves this: the newest commit was damaged
+      or cut off, and reading the earlier one would silently roll back acknowledged data
+      (``MV2-E-COMMIT-LOST``, R-DUR-006);
+    * ``damaged``: only one of ``footer_offset`` and ``toc_checksum`` differs.
     """
-    return header["footer_offset"] != commit.toc_offset and bytes(header["toc_checksum"]) != bytes(toc["toc_checksum"])
+    off_differs = header["footer_offset"] != commit.toc_offset
+    ck_differs = bytes(header["toc_checksum"]) != bytes(toc["toc_checksum"])
+    if not off_differs and not ck_differs:
+        return "current"
+    if off_differs and ck_differs:
+        return "ahead" if header["footer_offset"] > commit.toc_offset else "stale"
+    return "damaged"
+
+
+def header_is_stale(header: dict, commit: Commit, toc: dict) -> bool:
+    return header_state(header, commit, toc) == "stale"
 
 
 def read_header(src: Source) -> dict:
@@ -190,14 +216,83 @@ def read_header(src: Source) -> dict:
     return h
 
 
+READ_ATTEMPTS = 12
+"""How often a reader re-reads a file that changed while it was being read (spec 12.5)."""
+
+
 def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "strict", revision: str | None = None,
-                  known_toc: tuple[int, bytes, dict] | None = None) -> Snapshot:
+                  known_toc: tuple[int, bytes, dict] | None = None, rollback: bool = False) -> Snapshot:
     """Read a file. ``known_toc`` is ``(offset, bytes, value)`` of a TOC the caller has just
     written (a writer reloading after its commit): if the file's last commit is that TOC, byte
-    for byte, its value is taken instead of decoding the bytes again."""
-    with paused_gc():  # a frame state per frame: many allocations, no cycles (format/gcpause.py)
-        return _read_snapshot(path_or_source, apply_wal=apply_wal, wal_mode=wal_mode, revision=revision,
-                              known_toc=known_toc)
+    for byte, its value is taken instead of decoding the bytes again.
+
+    A path is read as a consistent snapshot even while a writer in another process works on
+    it (spec 12.5, R-DUR-007): after reading, the reader checks that the header, the size and
+    the identity of the file are what they were when it began, and reads again if not. An
+    error is reported only when the file did not change, or when two reads in a row agree on
+    it; a file that keeps changing gives ``MV2-E-BUSY``, which is worth retrying.
+
+    ``rollback`` accepts a file whose newest commit is damaged (``MV2-E-COMMIT-LOST``) and
+    reads the last valid commit instead, without pending records: an explicit choice to lose
+    what the damaged commit held."""
+    kw = dict(apply_wal=apply_wal, wal_mode=wal_mode, revision=revision, known_toc=known_toc, rollback=rollback)
+    if isinstance(path_or_source, Source):
+        with paused_gc():
+            return _read_snapshot(path_or_source, **kw)
+    path = os.fspath(path_or_source)
+    previous: tuple[str, int | None] | None = None
+    for attempt in range(READ_ATTEMPTS):
+        src = Source.open(path)
+        try:
+            with paused_gc():  # a frame state per frame: many allocations, no cycles (format/gcpause.py)
+                snap = _read_snapshot(src, **kw)
+        except (CorruptFileError, UsageError, StorageIOError) as exc:
+            changed = _changed(src, path)
+            src.close()
+            if isinstance(exc, StorageIOError) and exc.code not in ("MV2-E-FILE-CHANGED",):
+                raise
+            if isinstance(exc, UsageError) and not changed:
+                raise
+            key = (exc.code, exc.offset)
+            if not changed and key == previous:
+                raise
+            previous = None if changed else key
+            _pause(attempt)
+            continue
+        if not _changed(src, path):
+            return snap
+        snap.close()
+        previous = None
+        _pause(attempt)
+    raise StorageIOError(f"{path} kept changing while it was read ({READ_ATTEMPTS} attempts): a writer is active; retry",
+                         code="MV2-E-BUSY")
+
+
+def _pause(attempt: int) -> None:
+    import time
+
+    time.sleep(0.0005 * (attempt + 1))
+
+
+def _changed(src: Source, path: str) -> bool:
+    """True if the file at ``path`` is no longer the bytes ``src`` began reading: another
+    inode, another size, or other header bytes (a commit or a recovery happened)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return True
+    if (st.st_dev, st.st_ino) != src.identity or st.st_size != src.size:
+        return True
+    try:
+        return os.pread(src._fd, HEADER_PREFIX, 0) != src.first_bytes
+    except (OSError, TypeError):
+        return True
+
+
+HEADER_PREFIX = 80
+"""The header bytes a writer ever rewrites (8..80) and those before them."""
+
+
 
 
 def _toc_value(src: Source, commit: Commit, revision: str | None, known_toc):
@@ -213,31 +308,39 @@ def _toc_value(src: Source, commit: Commit, revision: str | None, known_toc):
     return decode_toc(data, base_offset=commit.toc_offset, revision=revision)
 
 
-def _read_snapshot(path_or_source, *, apply_wal: bool, wal_mode: str, revision: str | None, known_toc=None) -> Snapshot:
-    src = path_or_source if isinstance(path_or_source, Source) else Source.open(path_or_source)
-    try:
-        header = read_header(src)
-        data_start = header["wal_offset"] + header["wal_size"]
-        location = find_last_commit(src, floor=data_start)
-        commit = require_commit(location, src)
-        rev, toc = _toc_value(src, commit, revision, known_toc)
-        check_frame_links(toc["frames"], commit.toc_offset)
-        wal = scan_wal(
-            src,
-            wal_offset=header["wal_offset"],
-            wal_size=header["wal_size"],
-            revision=rev,
-            checkpoint_pos=header["wal_checkpoint_pos"],
-            mode=wal_mode,
-        )
-        stale = header_is_stale(header, commit, toc)
-        pending = wal.pending(header["wal_sequence"]) if apply_wal and not stale else []
-        replay = apply_pending(toc["frames"], pending, wal_offset=header["wal_offset"])
-        return Snapshot(src, header, location, commit, rev, toc, wal, replay.frames, len(pending), header_stale=stale)
-    except BaseException:
-        if not isinstance(path_or_source, Source):
-            src.close()
-        raise
+def _read_snapshot(src: Source, *, apply_wal: bool, wal_mode: str, revision: str | None, known_toc=None,
+                   rollback: bool = False) -> Snapshot:
+    src.first_bytes = bytes(src.view(0, min(HEADER_PREFIX, src.size), what="header"))
+    header = read_header(src)
+    data_start = header["wal_offset"] + header["wal_size"]
+    location = find_last_commit(src, floor=data_start)
+    commit = require_commit(location, src)
+    rev, toc = _toc_value(src, commit, revision, known_toc)
+    check_frame_links(toc["frames"], commit.toc_offset)
+    state = header_state(header, commit, toc)
+    notes = []
+    if state == "ahead":
+        if not rollback:
+            raise CorruptFileError(
+                f"the header names a commit at byte {header['footer_offset']}, but the last valid commit starts at byte "
+                f"{commit.toc_offset}: the newest commit is damaged or was cut off. Reading the earlier one would "
+                "silently lose acknowledged data (open with rollback to read it anyway)",
+                code="MV2-E-COMMIT-LOST", offset=min(header["footer_offset"], max(src.size - 1, 0)))
+        notes.append(f"rolled back: the commit the header names (byte {header['footer_offset']}) is damaged")
+    wal = scan_wal(
+        src,
+        wal_offset=header["wal_offset"],
+        wal_size=header["wal_size"],
+        revision=rev,
+        checkpoint_pos=header["wal_checkpoint_pos"],
+        checkpoint_sequence=header["wal_sequence"],
+        mode="salvage" if wal_mode == "salvage" else "strict",
+    )
+    stale = state in ("stale", "ahead")
+    pending = wal.pending(header["wal_sequence"]) if apply_wal and not stale else []
+    replay = apply_pending(toc["frames"], pending, wal_offset=header["wal_offset"])
+    return Snapshot(src, header, location, commit, rev, toc, wal, replay.frames, len(pending), header_stale=stale,
+                    notes=notes)
 
 
 def open_snapshot(path: str | os.PathLike, **kw) -> Snapshot:

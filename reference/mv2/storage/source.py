@@ -1,14 +1,18 @@
-"""Read-only, bounds-checked access to a file's bytes (spec: "Conventions", reader rules).
+"""Read-only, bounds-checked access to a file's bytes (spec: "Conventions", reader rules; 12.5).
 
-The reader never writes: the file is opened ``O_RDONLY`` and mapped ``ACCESS_READ``, so a
-write through this object is impossible rather than merely avoided. Every read names the
-region it is for, and a read outside the file raises a coded error instead of returning
-short data.
+The reader never writes: the file is opened ``O_RDONLY``, so a write through this object is
+impossible rather than merely avoided. Every read names the region it is for, and a read
+outside the file raises a coded error instead of returning short data.
+
+Bytes are read with ``pread``, not through a memory map. A mapped file that another process
+truncates kills the reader with ``SIGBUS`` the moment it touches a page past the new end; a
+``pread`` of the same range returns short, which this class reports as
+``MV2-E-FILE-CHANGED`` (the file changed underneath the reader: retry). The file's size is
+taken once, at open: the reader works on the prefix that existed then.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 from typing import Union
 
@@ -16,15 +20,20 @@ from ..errors import StorageIOError, error_for
 
 BytesLike = Union[bytes, bytearray, memoryview]
 
+_RFIND_CHUNK = 1 << 20
+
 
 class Source:
     """The bytes of one file (or one in-memory buffer), read-only."""
 
-    def __init__(self, data: BytesLike, *, name: str = "<memory>", _mm: mmap.mmap | None = None):
-        self._mm = _mm
-        self._view = memoryview(data)
+    def __init__(self, data: BytesLike | None = None, *, name: str = "<memory>", _fd: int | None = None,
+                 _size: int | None = None):
+        self._fd = _fd
+        self._view = memoryview(data) if data is not None else None
         self.name = name
-        self.size = len(self._view)
+        self.size = len(self._view) if self._view is not None else int(_size or 0)
+        self.identity: tuple[int, int] | None = None  # (device, inode) of an opened file
+        self.first_bytes: bytes = b""  # the header prefix as first read (to notice a writer's changes)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Source":
@@ -33,29 +42,26 @@ class Source:
         except OSError as exc:
             raise StorageIOError(f"cannot open {os.fspath(path)!r}: {exc.strerror}", code="MV2-E-FILE-UNREADABLE") from None
         try:
-            size = os.fstat(fd).st_size
-            if size == 0:
-                return cls(b"", name=os.fspath(path))
-            mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError) as exc:
-            raise StorageIOError(f"cannot map {os.fspath(path)!r}: {exc}", code="MV2-E-FILE-UNREADABLE") from None
-        finally:
+            st = os.fstat(fd)
+        except OSError as exc:
             os.close(fd)
-        return cls(mm, name=os.fspath(path), _mm=mm)
+            raise StorageIOError(f"cannot stat {os.fspath(path)!r}: {exc.strerror}", code="MV2-E-FILE-UNREADABLE") from None
+        src = cls(name=os.fspath(path), _fd=fd, _size=st.st_size)
+        src.identity = (st.st_dev, st.st_ino)
+        return src
 
     def close(self) -> None:
-        try:
-            self._view.release()
-        except ValueError:
-            pass
-        if self._mm is not None:
+        if self._view is not None:
             try:
-                self._mm.close()
-            except BufferError:
-                # A view is still referenced (typically by a traceback being handled): the
-                # mapping is closed when that view is freed. Never mask the caller's error.
+                self._view.release()
+            except ValueError:
                 pass
-            self._mm = None
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+            self._fd = None
 
     def __enter__(self) -> "Source":
         return self
@@ -66,21 +72,53 @@ class Source:
     def contains(self, offset: int, length: int) -> bool:
         return 0 <= offset and 0 <= length and offset + length <= self.size
 
+    def _pread(self, offset: int, length: int) -> bytes:
+        if self._fd is None:
+            raise StorageIOError(f"{self.name} is closed", code="MV2-E-FILE-UNREADABLE")
+        parts, pos, left = [], offset, length
+        try:
+            while left:
+                chunk = os.pread(self._fd, left, pos)
+                if not chunk:
+                    raise StorageIOError(
+                        f"{self.name} ended at byte {pos} while reading [{offset}, {offset + length}): it was truncated "
+                        "or replaced by another process while being read; retry", code="MV2-E-FILE-CHANGED", offset=pos)
+                parts.append(chunk)
+                pos += len(chunk)
+                left -= len(chunk)
+        except OSError as exc:
+            raise StorageIOError(f"reading {self.name} at byte {pos} failed: {exc.strerror or exc}",
+                                 code="MV2-E-FILE-UNREADABLE", offset=pos) from None
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
     def view(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> memoryview:
-        """A zero-copy view of ``length`` bytes at ``offset``; an error if they are not all there."""
+        """``length`` bytes at ``offset``; an error if they are not all there."""
         if not self.contains(offset, length):
             raise error_for(
                 code,
                 f"{what} [{offset}, {offset + length}) lies outside the file of {self.size} bytes",
                 offset,
             )
-        return self._view[offset : offset + length]
+        if self._view is not None:
+            return self._view[offset : offset + length]
+        return memoryview(self._pread(offset, length)) if length else memoryview(b"")
 
     def read(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> bytes:
         return bytes(self.view(offset, length, what=what, code=code))
 
     def rfind(self, needle: bytes, end: int) -> int:
         """Last occurrence of ``needle`` that ends at or before ``end``; -1 if none."""
-        if self._mm is not None:
-            return self._mm.rfind(needle, 0, end)
-        return bytes(self._view[:end]).rfind(needle)
+        end = min(end, self.size)
+        if self._view is not None:
+            return bytes(self._view[:end]).rfind(needle)
+        hi = end
+        while hi > 0:
+            lo = max(0, hi - _RFIND_CHUNK)
+            chunk = self._pread(lo, hi - lo)
+            i = chunk.rfind(needle)
+            if i >= 0:
+                return lo + i
+            if lo == 0:
+                break
+            hi = lo + len(needle) - 1  # a match may straddle the chunk boundary
+        return -1
