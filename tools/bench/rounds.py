@@ -465,26 +465,33 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"),
                     help="the report; an existing file keeps everything outside this tool's marked block")
     ap.add_argument("--json", default=None, help="also write the raw results here")
+    ap.add_argument("--render", metavar="JSON", help="write the report from saved raw results, measuring nothing")
     ap.add_argument("--peer-max", type=int, default=None,
                     help="measure the peer only up to this many documents (memvid ingests about 30 documents/s)")
     args = ap.parse_args(argv)
     if args.worker:
         worker(args)
         return
-    work = Path(tempfile.mkdtemp(prefix="mv2-rounds-"))
-    try:
-        res = measure(args.sizes, args.rounds, work, lambda s: print(s, file=sys.stderr, flush=True), args.peer_max)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    if args.render:
+        res = json.loads(Path(args.render).read_text())
+        args.sizes = sorted(int(n) for n in res["sizes"])
+        args.rounds, args.peer_max = res["rounds"], res.get("peer_max")
+    else:
+        work = Path(tempfile.mkdtemp(prefix="mv2-rounds-"))
+        try:
+            res = measure(args.sizes, args.rounds, work, lambda s: print(s, file=sys.stderr, flush=True), args.peer_max)
+            res["mv2_git"] = git_rev()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     out = Path(args.out)
     imgdir = out.parent / "img" / "bench"
     made = plots(res, imgdir)
     cmd = ".venv/bin/python tools/bench/rounds.py --sizes " + " ".join(map(str, args.sizes)) + f" --rounds {args.rounds}"
     if args.peer_max is not None:
         cmd += f" --peer-max {args.peer_max}"
-    block = BEGIN + "\n" + markdown(res, made, os.path.relpath(imgdir, out.parent), cmd, git_rev()) + "\n" + END
+    block = BEGIN + "\n" + markdown(res, made, os.path.relpath(imgdir, out.parent), cmd, res.get("mv2_git") or git_rev()) + "\n" + END
     out.write_text(into(out.read_text() if out.exists() else "", block))
-    if args.json:
+    if args.json and not args.render:
         Path(args.json).write_text(json.dumps(res, indent=1))
 
 
