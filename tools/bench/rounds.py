@@ -121,10 +121,10 @@ class Memvid:
         h.close()
 
     def open_ro(self, path):
-        return self.sdk.use("basic", path, mode="open", read_only=True)
+        return self.sdk.use("basic", path, mode="open", read_only=True, enable_lex=True, enable_vec=True)
 
     def open_rw(self, path):
-        return self.sdk.use("basic", path, mode="open")
+        return self.sdk.use("basic", path, mode="open", enable_lex=True, enable_vec=True)
 
     def lex(self, h, q, compat=False):
         return h.find(q, k=K, mode="lex")["hits"]
