@@ -154,3 +154,14 @@ def test_timeline_of_a_handle_follows_its_changes(tmp_path_factory, base, script
             m.timeline(**kw)  # the kept view must follow every change
             _apply(m, op, 5000 - 13 * i)
             assert [e["frame_id"] for e in m.timeline(**kw)] == _timeline_oracle(m, **kw)
+
+
+def test_timeline_of_an_empty_file_then_puts(tmp_path):
+    """A file created empty has no time index; once frames are put, the timeline is sorted."""
+    path = tmp_path / "e.mv2"
+    mv2.create(path).close()
+    with mv2.open(path, "a") as m:
+        assert m.timeline() == []
+        m.put("late.", timestamp=500)
+        m.put("early.", timestamp=100)
+        assert [e["frame_id"] for e in m.timeline()] == [1, 0]

@@ -131,6 +131,8 @@ class TimelineView:
     def entries(self, since=None, until=None, reverse=False):
         """(timestamp, frame id) in timeline order, lazily."""
         frames = self.snap.frames
+        if self.unindexed and len(frames) > self.covered:
+            self.__init__(self.snap)  # frames put since: the timeline is now the sorted one, as memvid rebuilds it
         if self.unindexed:
             seq = [(f.fields["timestamp"], f.id) for f in frames if f.fields["status"] == "active"]
             seq = [(t, i) for t, i in seq if (since is None or t >= since) and (until is None or t <= until)]
