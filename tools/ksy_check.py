@@ -11,9 +11,19 @@ The Kaitai description is compiled to Python with the npm package ``kaitai-struc
 * WAL: the records found by walking the region with ``WalRecordHeader`` from offset 0 to the
   sentinel (48 zero bytes) or to fewer than 48 bytes left: sequence, length, reserved,
   checksum and payload of each, the record count and whether the log ended at a sentinel;
-* time index: located through the TOC (decoded with ``Toc_2_0_160``, else with whatever
-  revision ``mv2.format.revisions.decode_toc`` finds), parsed with ``TimeIndex`` and with
-  Kaitai's ``time_index`` type: magic, count, every entry, and the bytes consumed.
+* TOC: decoded by Construct (``mv2.format.revisions.decode_toc``) and by the .ksy's ``toc``
+  type, which takes the revision as a parameter and is tried with each revision of its
+  ``toc_revision`` enum, newest first, the first that consumes every byte winning (spec 11);
+  both must pick the same revision, and then every value (every field of every frame, of
+  every manifest, catalog descriptor, the ticket, binding, replay manifest and enrichment
+  queue; every Option tag, count and map entry) must be equal;
+* time index: located through the TOC, parsed with ``TimeIndex`` and with Kaitai's
+  ``time_index`` type: magic, count, every entry, and the bytes consumed.
+
+Why npm and a cache rather than a committed parser: kaitai-struct-compiler is not on PyPI;
+its npm build runs on Node (present wherever the suite runs), so the check installs it
+itself, once, and always compiles the .ksy as it is. A committed generated parser would
+test a stale copy whenever the .ksy changed without regeneration.
 
 Any difference is a bug in the .ksy or in the Construct schema. Usage::
 
@@ -220,6 +230,89 @@ def walk_wal(region: bytes) -> tuple[list[dict], bool, list[str]]:
     return records, False, notes
 
 
+def kaitai_toc(toc: bytes, Mv2: type):
+    """Decode the TOC bytes with the .ksy's ``toc`` type as spec 11 says: each revision of its
+    ``toc_revision`` enum, newest first; the first that consumes every byte wins.
+    Returns (revision number, parsed object) or (None, reason)."""
+    from kaitaistruct import BytesIO, KaitaiStream
+
+    reasons = []
+    for rev in sorted((r.value for r in Mv2.TocRevision), reverse=True):
+        io_ = KaitaiStream(BytesIO(toc))
+        try:
+            obj = Mv2.Toc(rev, io_)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not this revision"
+            reasons.append(f"{rev}: {type(exc).__name__}")
+            continue
+        if io_.pos() == len(toc):
+            return rev, obj
+        reasons.append(f"{rev}: {len(toc) - io_.pos()} bytes left")
+    return None, "; ".join(reasons)
+
+
+def compare_value(rep: FileReport, what: str, kobj, cvalue, con) -> int:
+    """Compare a Kaitai-parsed value with the Construct value ``cvalue`` of schema ``con``,
+    field by field and element by element; return how many leaf values were compared."""
+    from construct import Bytes, Const, FormatField, Renamed, Struct
+
+    from mv2.format import bincode as B
+
+    while isinstance(con, Renamed):
+        con = con.subcon
+    if isinstance(con, Struct):
+        n = 0
+        for sc in con.subcons:
+            if not hasattr(kobj, sc.name):
+                rep.mismatches.append(f"{what}.{sc.name}: in the Construct schema, missing from the .ksy")
+                continue
+            n += compare_value(rep, f"{what}.{sc.name}", getattr(kobj, sc.name), cvalue[sc.name], sc)
+        return n
+    if isinstance(con, B.Option):
+        if not _same(rep, f"{what} (Option tag)", kobj.tag, 0 if cvalue is None else 1) or cvalue is None:
+            return 1
+        return 1 + compare_value(rep, what, kobj.value, cvalue, con.subcon)
+    if isinstance(con, B.Vec):
+        if not _same(rep, f"{what} (count)", kobj.count, len(cvalue)):
+            return 1
+        return 1 + sum(compare_value(rep, f"{what}[{i}]", k, c, con.subcon)
+                       for i, (k, c) in enumerate(zip(kobj.items, cvalue)))
+    if isinstance(con, B.Map):
+        if not _same(rep, f"{what} (count)", kobj.count, len(cvalue)):
+            return 1
+        n = 1
+        for i, (e, (key, value)) in enumerate(zip(kobj.entries, cvalue.items())):
+            n += compare_value(rep, f"{what}[{i}].key", e.key, key, con.key)
+            n += compare_value(rep, f"{what}[{i}].value", e.value, value, con.value)
+        return n
+    if isinstance(con, B.String):
+        _same(rep, what, kobj.value, cvalue)
+    elif isinstance(con, B.Enum):
+        _same(rep, what, getattr(kobj, "name", kobj), cvalue)
+    elif isinstance(con, B.Bool):
+        _same(rep, what, kobj, int(cvalue))
+    elif isinstance(con, (Bytes, FormatField, Const)):
+        _same(rep, what, kobj, cvalue)
+    else:
+        rep.mismatches.append(f"{what}: no comparison for {type(con).__name__}")
+    return 1
+
+
+def _check_toc(rep: FileReport, toc: bytes, rev_name: str, toc_value: dict, Mv2: type) -> None:
+    """Every field of the TOC (frames, manifests, catalog descriptors, ticket, binding, replay,
+    enrichment queue) as the .ksy reads it, against the Construct decode."""
+    from mv2.format.revisions import REVISIONS
+
+    rev, obj = kaitai_toc(toc, Mv2)
+    if rev is None:
+        rep.mismatches.append(f"toc: no revision of the .ksy decodes it exactly ({obj}); Construct: {rev_name}")
+        return
+    if f"memvid-2.0.{rev}" != rev_name:
+        rep.mismatches.append(f"toc: the .ksy decodes it as revision {rev}, Construct as {rev_name}")
+        return
+    n = compare_value(rep, "toc", obj, toc_value, REVISIONS[rev_name].toc)
+    rep.summary["toc_fields"] = f"{n} values"
+
+
 def decode_toc_any(toc: bytes):
     """(revision name, TOC value as plain dicts) for any revision ``mv2.format.revisions`` knows."""
     from mv2.format import revisions
@@ -309,6 +402,7 @@ def check_file(path: Path, Mv2: type) -> FileReport:
         rep.summary["time_index"] = "skipped"
         return rep
     rep.summary["revision"] = rev
+    _check_toc(rep, toc, rev, toc_value, Mv2)
     _check_memories(rep, data, toc_value, Mv2)
     m = toc_value["time_index"]
     if m is None:

@@ -72,6 +72,33 @@ def _swap_metadata(data):
     return _with_toc(data, toc[:a] + toc[b:end] + toc[a:b] + toc[end:])
 
 
+def _misordered_key(data):
+    """Offset of the key that breaks the order after :func:`_swap_metadata`: ``extractous_metadata``,
+    now after ``source`` (the error names the first byte of the offending key's length)."""
+    off, _ = toc_span(data)
+    toc = bytes(_toc_bytes(data))
+    a = toc.index(struct.pack("<Q", 19) + b"extractous_metadata")
+    b = toc.index(struct.pack("<Q", 6) + b"source")
+    end = b + 8 + 6 + 8 + struct.unpack_from("<Q", toc, b + 14)[0]
+    return off + a + (end - b)
+
+
+def _sketch_entry_changed(data):
+    """The first sketch entry's simhash changed, the track's checksum made to match."""
+    m = C.parts(data)[0]["sketch_track"]
+    off, n = m["bytes_offset"], m["bytes_length"]
+    seg = bytearray(data[off:off + n])
+    seg[24] ^= 0x01
+    data = C.set_bytes(data, off, bytes(seg))
+    return C.rewrite_toc(data, lambda t: t["sketch_track"].__setitem__("checksum", blake3.blake3(bytes(seg)).digest()))
+
+
+def _supersede_without_link(toc):
+    """Frame 0 says it is superseded by itself: a link that does not point back."""
+    toc["frames"][0]["status"] = "superseded"
+    toc["frames"][0]["superseded_by"] = 0
+
+
 def _catalog_lex(data):
     return C.parts(data)[0]["segment_catalog"]["lex_segments"][0]["common"]
 
@@ -237,14 +264,14 @@ CASES: list[Case] = [
     Case("file.truncated.001", "single-160", "ends inside the WAL region", "MV2-E-FILE-TRUNCATED",
          lambda d: d[:30000], lambda d: 30000, ["R-VFY-003"]),
     Case("file.truncated.002", "single-160", "ends inside the data area: no footer", "MV2-E-FTR-MISSING",
-         lambda d: d[:75000], None, ["R-VFY-003"]),
+         lambda d: d[:75000], lambda d: 75000, ["R-VFY-003"]),
     Case("file.trailing.001", "single-160", "ten zero bytes after the last footer", "MV2-E-FILE-TRAILING",
          lambda d: d + bytes(10), lambda d: len(d), ["R-FTR-005"]),
     # footer
     Case("footer.hash.001", "single-160", "a newer commit appended, then damaged; the older commit is intact",
          "MV2-E-FTR-HASH", _corrupt_newer_commit, lambda d: len(_corrupt_newer_commit(d)) - 56, ["R-FTR-004", "R-FTR-005"]),
     Case("footer.length.001", "single-160", "toc_len 2^40 in the last footer", "MV2-E-FTR-LENGTH",
-         lambda d: C.set_bytes(d, len(d) - 48, struct.pack("<Q", 1 << 40)), None, ["R-FTR-003"]),
+         lambda d: C.set_bytes(d, len(d) - 48, struct.pack("<Q", 1 << 40)), lambda d: len(d) - 56, ["R-FTR-003"]),
     # TOC
     Case("toc.checksum.001", "single-160", "toc_checksum field wrong (footer hash right)", "MV2-E-TOC-HASH",
          lambda d: C.replace_toc_bytes(d, bytes(_toc_bytes(d)[:-1]) + bytes([_toc_bytes(d)[-1] ^ 1])),
@@ -256,52 +283,57 @@ CASES: list[Case] = [
          lambda d: _with_toc(d, (lambda t: t.__setitem__(bytes(t).index(b"mv2://profile/allergy") + 3, 0xFF) or t)(_toc_bytes(d))),
          lambda d: toc_span(d)[0] + bytes(_toc_bytes(d)).index(b"mv2://profile/allergy") + 3, ["R-ENC-003"]),
     Case("toc.value.001", "single-160", "an Option tag of 2", "MV2-E-TOC-VALUE",
-         lambda d: _with_toc(d, (lambda t: t.__setitem__(40, 2) or t)(_toc_bytes(d))), None, ["R-ENC-002"]),
+         lambda d: _with_toc(d, (lambda t: t.__setitem__(40, 2) or t)(_toc_bytes(d))), lambda d: toc_span(d)[0] + 40, ["R-ENC-002"]),
     Case("toc.value.002", "single-160", "an enum index with no variant", "MV2-E-TOC-VALUE",
-         lambda d: _with_toc(d, (lambda t: t.__setitem__(bytes(t).index(b"Allergy") + 7, 9) or t)(_toc_bytes(d))), None, ["R-ENC-002"]),
+         lambda d: _with_toc(d, (lambda t: t.__setitem__(bytes(t).index(b"Allergy") + 7, 9) or t)(_toc_bytes(d))), lambda d: toc_span(d)[0] + bytes(_toc_bytes(d)).index(b"Allergy") + 7, ["R-ENC-002"]),
     Case("toc.order.001", "single-160", "extra_metadata keys out of order", "MV2-E-TOC-ORDER",
-         _swap_metadata, None, ["R-ENC-004"]),
+         _swap_metadata, _misordered_key, ["R-ENC-004"]),
     Case("toc.trailing.001", "single-160", "one byte between the TOC value and its checksum", "MV2-E-TOC-TRAILING",
-         lambda d: _with_toc(d, _toc_bytes(d)[:-32] + b"\x00" + _toc_bytes(d)[-32:]), None, ["R-ENC-006"]),
+         lambda d: _with_toc(d, _toc_bytes(d)[:-32] + b"\x00" + _toc_bytes(d)[-32:]), lambda d: sum(toc_span(d)), ["R-ENC-006"]),
     Case("toc.version.001", "single-160", "toc_version 3", "MV2-E-UNSUPPORTED",
-         _edit(_set(["toc_version"], 3)), None, ["R-TOC-002"]),
+         _edit(_set(["toc_version"], 3)), lambda d: toc_span(d)[0], ["R-TOC-002"]),
     Case("toc.frameid.001", "single-160", "frames[0].id is 5", "MV2-E-TOC-FRAME-ID",
-         _edit(_set(["frames", 0, "id"], 5)), None, ["R-FRM-001"]),
+         _edit(_set(["frames", 0, "id"], 5)), lambda d: toc_span(d)[0], ["R-FRM-001"]),
     Case("toc.ref.001", "single-160", "a frame supersedes frame 99, which does not exist", "MV2-E-TOC-REF",
-         _edit(_set(["frames", 0, "supersedes"], 99)), None, ["R-FRM-002"]),
+         _edit(_set(["frames", 0, "supersedes"], 99)), lambda d: toc_span(d)[0], ["R-FRM-002"]),
+    Case("toc.link.001", "single-160", "a frame superseded by a frame that does not supersede it", "MV2-E-TOC-LINK",
+         _edit(_supersede_without_link), lambda d: toc_span(d)[0], ["R-FRM-003"]),
     # segments and payloads
     Case("segment.bounds.001", "single-160", "the time index lies past the end of the file", "MV2-E-SEG-BOUNDS",
-         lambda d: C.rewrite_toc(d, _set(["time_index", "bytes_offset"], len(d) + 100)), None, ["R-SEG-001"]),
+         lambda d: C.rewrite_toc(d, _set(["time_index", "bytes_offset"], len(d) + 100)), lambda d: len(d) + 100, ["R-SEG-001"]),
     Case("segment.bounds.002", "single-160", "the time index lies inside the WAL region", "MV2-E-SEG-BOUNDS",
-         lambda d: C.rewrite_toc(d, _set(["time_index", "bytes_offset"], 5000)), None, ["R-SEG-001"]),
+         lambda d: C.rewrite_toc(d, _set(["time_index", "bytes_offset"], 5000)), lambda d: 5000, ["R-SEG-001"]),
     Case("segment.overlap.001", "single-160", "the time index overlaps a Tantivy file (both checksums right)",
-         "MV2-E-SEG-OVERLAP", _overlap, None, ["R-SEG-002"]),
+         "MV2-E-SEG-OVERLAP", _overlap, lambda d: _lex_file(d, 2)["bytes_offset"] + 1, ["R-SEG-002"]),
     Case("segment.hash.001", "single-160", "a Tantivy file byte flipped", "MV2-E-SEG-HASH",
          lambda d: C.flip(d, _lex_file(d, 3)["bytes_offset"] + 5), lambda d: _lex_file(d, 3)["bytes_offset"], ["R-SUM-002"]),
     Case("frame.hash.001", "single-123", "a payload byte flipped", "MV2-E-FRAME-HASH",
          lambda d: C.flip(d, _frame0(d)["payload_offset"] + 2), lambda d: _frame0(d)["payload_offset"], ["R-FRM-005"]),
     Case("frame.decode.001", "single-123", "a zstd payload that does not decode (checksum right)", "MV2-E-FRAME-DECODE",
-         _bad_zstd, None, ["R-FRM-006"]),
+         _bad_zstd, lambda d: _frame0(d)["payload_offset"], ["R-FRM-006"]),
     Case("frame.decode.002", "single-123", "canonical_length one more than the decoded length", "MV2-E-FRAME-DECODE",
          lambda d: C.rewrite_toc(d, lambda t: t["frames"][0].__setitem__("canonical_length", t["frames"][0]["canonical_length"] + 1)),
-         None, ["R-FRM-007"]),
+         lambda d: _frame0(d)["payload_offset"], ["R-FRM-007"]),
     Case("time.order.001", "deleted-160", "two time-index entries swapped (checksum right)", "MV2-E-TIME-ORDER",
-         _time_swapped, None, ["R-TIME-002"]),
+         _time_swapped, lambda d: C.parts(d)[0]["time_index"]["bytes_offset"], ["R-TIME-002"]),
     Case("time.decode.001", "single-160", "entry_count disagrees with the segment", "MV2-E-TIME-DECODE",
-         lambda d: C.rewrite_toc(d, _set(["time_index", "entry_count"], 2)), None, ["R-TIME-001"]),
+         lambda d: C.rewrite_toc(d, _set(["time_index", "entry_count"], 2)), lambda d: C.parts(d)[0]["time_index"]["bytes_offset"], ["R-TIME-001"]),
     Case("time.mismatch.001", "single-160", "the only frame deleted but still in the time index", "MV2-E-TIME-MISMATCH",
-         _edit(_set(["frames", 0, "status"], "deleted")), None, ["R-TIME-003"]),
+         _edit(_set(["frames", 0, "status"], "deleted")), lambda d: C.parts(d)[0]["time_index"]["bytes_offset"], ["R-TIME-003"]),
     Case("lex.mismatch.001", "single-160", "the two Tantivy file lists differ", "MV2-E-LEX-MISMATCH",
-         lambda d: C.rewrite_toc(d, _pop_tantivy), None, ["R-TOC-004"]),
+         lambda d: C.rewrite_toc(d, _pop_tantivy), lambda d: toc_span(d)[0], ["R-TOC-004"]),
     Case("lex.files.001", "single-160", "a Tantivy file named ../escape in both lists (checksums right)", "MV2-E-LEX-FILES",
-         lambda d: C.rewrite_toc(d, _rename_tantivy_file), None, ["R-LEX-006"]),
+         lambda d: C.rewrite_toc(d, _rename_tantivy_file), lambda d: toc_span(d)[0], ["R-LEX-006"]),
     Case("lex.files.002", "single-160", "a segment's .store file dropped from both lists (meta.json still names it)",
-         "MV2-E-LEX-FILES", lambda d: C.rewrite_toc(d, _drop_store_file), None, ["R-LEX-006"]),
+         "MV2-E-LEX-FILES", lambda d: C.rewrite_toc(d, _drop_store_file), lambda d: toc_span(d)[0], ["R-LEX-006"]),
     Case("sketch.decode.001", "single-160", "sketch entry_count disagrees with the segment", "MV2-E-SEG-DECODE",
-         lambda d: C.rewrite_toc(d, _set(["sketch_track", "entry_count"], 7)), None, ["R-SKT-001"]),
+         lambda d: C.rewrite_toc(d, _set(["sketch_track", "entry_count"], 7)), lambda d: C.parts(d)[0]["sketch_track"]["bytes_offset"], ["R-SKT-001"]),
+    Case("sketch.mismatch.001", "single-160", "a sketch entry that is not computed from its frame's text (checksum right)",
+         "MV2-E-SKETCH-MISMATCH", _sketch_entry_changed, lambda d: C.parts(d)[0]["sketch_track"]["bytes_offset"] + 24,
+         ["R-SKT-003"]),
     Case("vec.decode.001", "vectors8-160", "a catalog vec segment's vector_count off by one", "MV2-E-SEG-DECODE",
          lambda d: C.rewrite_toc(d, lambda t: t["segment_catalog"]["vec_segments"][0].__setitem__(
-             "vector_count", t["segment_catalog"]["vec_segments"][0]["vector_count"] + 1)), None, ["R-VEC-002"]),
+             "vector_count", t["segment_catalog"]["vec_segments"][0]["vector_count"] + 1)), lambda d: C.parts(d)[0]["segment_catalog"]["vec_segments"][0]["common"]["bytes_offset"], ["R-VEC-002"]),
     Case("seg.decode.001", "single-160", "a catalog lexical segment claims 2^60 documents (checksum right)",
          "MV2-E-SEG-DECODE", _undecodable_catalog_lex, lambda d: _catalog_lex(d)["bytes_offset"], ["R-SEG-003"]),
     Case("memories.hash.001", "cards-160", "a byte of the memories track flipped", "MV2-E-SEG-HASH",
@@ -324,7 +356,7 @@ CASES: list[Case] = [
          lambda d: 4096 + C.wal_records(d)[1][0], ["R-WAL-006"]),
     Case("wal.decode.001", "single-160", "a WAL payload with entry variant 7 (hash right)", "MV2-E-WAL-DECODE",
          lambda d: C.rehash_wal_record(C.set_bytes(d, 4096 + _first_wal(d)[0] + 48, b"\x07\x00\x00\x00"), _first_wal(d)[0]),
-         None, ["R-WAL-007"]),
+         lambda d: 4096 + _first_wal(d)[0] + 48, ["R-WAL-007"]),
     Case("wal.apply.001", "single-160", "a pending tombstone of a frame that does not exist", "MV2-E-WAL-APPLY",
          _pending_tombstone_of_missing_frame, _wal_end, ["R-WAL-009", "R-WAL-011"]),
 ]

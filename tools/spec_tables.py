@@ -30,7 +30,7 @@ from mv2.format import bincode as B
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec"
-MODULES = ["header", "footer", "wal", "frame", "toc", "time_index", "segments"]
+MODULES = ["header", "footer", "wal", "frame", "toc", "time_index", "segments", "memories", "vecseg"]
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED table (\S+) -->\n)(.*?)(<!-- END GENERATED -->)", re.S)
 
 _FMT = {"<Q": "u64", "<q": "i64", "<I": "u32", "<L": "u32", "<l": "i32", "<H": "u16", "<B": "u8", "<f": "f32", "<d": "f64"}
@@ -124,6 +124,13 @@ def enum_table(e: B.Enum) -> str:
     return "\n".join(rows) + "\n"
 
 
+def tagged_table(t: B.Tagged) -> str:
+    rows = ["| Index | Variant | Body |", "|---:|---|---|"]
+    rows += [f"| {i} | `{name}` | {type_name(sub).replace('<', '&lt;').replace('>', '&gt;')} |"
+             for i, (name, sub) in enumerate(t.variants)]
+    return "\n".join(rows) + "\n"
+
+
 def errors_table() -> str:
     from mv2.errors import CODES
 
@@ -144,11 +151,50 @@ def revisions_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def field_paths(c, prefix: str = "") -> dict[str, str]:
+    """Every field under ``c`` by dotted path (through Option and Vec), with its type."""
+    c = unwrap(c)
+    while isinstance(c, (B.Option, B.Vec)):
+        c = unwrap(c.subcon)
+    out = {}
+    if isinstance(c, Struct):
+        for sc in c.subcons:
+            if sc.name:
+                path = f"{prefix}{sc.name}"
+                out[path] = type_name(sc)
+                out.update(field_paths(sc, path + "."))
+    return out
+
+
+def revision_differences_table() -> str:
+    """The fields some revision lacks: one row per field, one column per revision."""
+    from mv2.format.revisions import REVISION_ORDER, REVISIONS
+
+    paths = {name: field_paths(REVISIONS[name].toc) for name in REVISION_ORDER}
+    newest = paths[REVISION_ORDER[0]]
+    every = list(newest) + [p for name in REVISION_ORDER[1:] for p in paths[name] if p not in newest]
+    rows = ["| Field | Type | " + " | ".join(f"`{n}`" for n in REVISION_ORDER) + " |",
+            "|---|---|" + "---|" * len(REVISION_ORDER)]
+    differing: set[str] = set()
+    for path in every:
+        have = [path in paths[n] for n in REVISION_ORDER]
+        if all(have):
+            continue
+        differing.add(path)
+        if any(path.startswith(d + ".") for d in differing):
+            continue  # inside a field that is itself absent: listed once, at the top
+        kind = next(paths[n][path] for n in REVISION_ORDER if path in paths[n])
+        rows.append(f"| `{path}` | {kind} | " + " | ".join("yes" if h else "—" for h in have) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def render(name: str) -> str:
     if name == "errors":
         return errors_table()
     if name == "revisions":
         return revisions_table()
+    if name == "revision-differences":
+        return revision_differences_table()
     if name.startswith("revision."):
         from mv2.format.revisions import REVISIONS
 
@@ -158,9 +204,45 @@ def render(name: str) -> str:
     obj = unwrap(obj)
     if isinstance(obj, B.Enum):
         return enum_table(obj)
+    if isinstance(obj, B.Tagged):
+        return tagged_table(obj)
     if isinstance(obj, Struct):
         return struct_table(obj)
     raise SystemExit(f"cannot render {name}: {type(obj).__name__}")
+
+
+NOT_TABLED = {
+    "toc.Toc_2_0_160": "the whole TOC, tabled per revision (`revision.<name>`)",
+}
+"""Schema objects that have no table of their own, and why."""
+
+
+def schema_structures() -> dict[str, list[str]]:
+    """Every structure, enum and tagged enum the schema defines, as ``{canonical: [aliases]}``.
+
+    An object re-exported by another module (``wal.DocMetadata`` is ``frame.DocMetadata``)
+    is one structure; its canonical name is the first under :data:`MODULES` order."""
+    seen: dict[int, list[str]] = {}
+    for m in MODULES:
+        mod = importlib.import_module(f"mv2.format.{m}")
+        for attr, val in vars(mod).items():
+            if attr.startswith("_"):
+                continue
+            obj = unwrap(val) if isinstance(val, Construct) else None
+            if isinstance(obj, (Struct, B.Enum, B.Tagged)):
+                seen.setdefault(id(obj), []).append(f"{m}.{attr}")
+    return {names[0]: names for names in seen.values()}
+
+
+def tabled_names() -> set[str]:
+    return {m.group(2) for page in SPEC.rglob("*.md") for m in BLOCK.finditer(page.read_text(encoding="utf-8"))}
+
+
+def untabled() -> list[str]:
+    """Structures of the schema that no spec page has a generated table for."""
+    have = tabled_names()
+    return sorted(c for c, names in schema_structures().items()
+                  if c not in NOT_TABLED and not have.intersection(names))
 
 
 def process(write: bool) -> list[str]:

@@ -6,8 +6,10 @@ implementation, the reference one included. What each check means is fixed by
 ``conformance/INTERPRETING.md``.
 """
 
-SUITE_VERSION = "0.1.0"
+SUITE_VERSION = "0.2.0"
 PROTOCOL_VERSION = 1
+# Revisions add commands without changing old ones: 2 added the workload commands and regions.
+PROTOCOL_REVISION = 2
 # Bumped whenever INTERPRETING.md changes what a check means, so that results name the rules
 # they were judged by.
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2

@@ -19,10 +19,14 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from . import PROTOCOL_VERSION, SUITE_VERSION
+from . import PROTOCOL_REVISION, PROTOCOL_VERSION, SUITE_VERSION
 
-KNOWN_CAPABILITIES = ("verify", "dump", "write", "recover", "find", "find-vec")
-COMMANDS = ("hello", "verify", "dump", "write", "recover", "find", "stop")
+KNOWN_CAPABILITIES = ("verify", "dump", "write", "recover", "find", "find-vec", "workload", "regions")
+# Revision 2 of HP/1 added the workload commands (a write session driven one operation at a
+# time, and ``state``, what a reader sees) and ``regions``; an adapter of revision 1 simply
+# does not declare their capabilities.
+WORKLOAD_COMMANDS = ("create", "open", "put", "put_many", "delete", "supersede", "seal", "close", "state")
+COMMANDS = ("hello", "verify", "dump", "write", "recover", "find", "stop", *WORKLOAD_COMMANDS, "regions")
 STDERR_KEEP = 200  # lines of the adapter's stderr kept to explain a crash
 
 
@@ -61,8 +65,10 @@ def parse_connector(spec: str) -> list[str]:
 class Adapter:
     """One adapter process, restarted on demand. Use as a context manager."""
 
-    def __init__(self, argv: list[str], *, timeout: float = 60.0, hello_timeout: float = 60.0):
+    def __init__(self, argv: list[str], *, timeout: float = 60.0, hello_timeout: float = 60.0,
+                 env: dict[str, str] | None = None):
         self.argv = argv
+        self.env = env  # the adapter's environment (None: the runner's own)
         self.timeout = timeout
         self.hello_timeout = hello_timeout
         self.info: dict = {}
@@ -71,6 +77,7 @@ class Adapter:
         self._lines: queue.Queue = queue.Queue()
         self._stderr: deque[str] = deque(maxlen=STDERR_KEEP)
         self._seq = 0
+        self.last_seq = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> dict:
@@ -79,13 +86,14 @@ class Adapter:
             # A new session gives the adapter its own process group, so that a timeout kills
             # whatever it spawned too, and nothing else.
             self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, start_new_session=True)
+                                          stderr=subprocess.PIPE, start_new_session=True, env=self.env)
         except OSError as exc:
             raise AdapterError(f"cannot start adapter {self.argv[0]!r}: {exc}") from None
         self._lines = queue.Queue()
         threading.Thread(target=self._pump_stdout, args=(self._proc, self._lines), daemon=True).start()
         threading.Thread(target=self._pump_stderr, args=(self._proc,), daemon=True).start()
-        reply = self._exchange({"cmd": "hello", "protocol": PROTOCOL_VERSION, "suite": SUITE_VERSION}, self.hello_timeout)
+        reply = self._exchange({"cmd": "hello", "protocol": PROTOCOL_VERSION, "revision": PROTOCOL_REVISION,
+                                 "suite": SUITE_VERSION}, self.hello_timeout)
         if not reply.ok:
             self._kill()
             raise AdapterError(f"handshake failed ({reply.kind}): {reply.message}")
@@ -141,6 +149,8 @@ class Adapter:
 
     def _exchange(self, msg: dict, timeout: float) -> Reply:
         seq = self._next_seq()
+        if msg["cmd"] != "hello":
+            self.last_seq = seq  # what a reply in a system-call trace is matched with
         msg = {"seq": seq, **msg}
         try:
             self._send(msg)

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 from .adapter import Adapter, AdapterError, parse_connector
+from .crashes.explore import Settings
 from .expectations import Expectations, ExpectationsError
+from .families import crash_explore
 from .runner import run, selected
 from .vectors import VectorError, load_cases
 
@@ -31,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each reply (default 60)")
     r.add_argument("--vectors", type=Path, help="vectors directory (default: the checkout's vectors/)")
     r.add_argument("--keep", type=Path, metavar="DIR", help="leave the scratch copies in DIR")
+    r.add_argument("--crash-states", type=int, default=100, metavar="N",
+                   help="crash states judged per workload in crash-explore/* (default 100; sampled, seeded)")
+    r.add_argument("--crash-seed", type=int, default=0, metavar="S", help="seed of the crash-state sampler (default 0)")
+    r.add_argument("--crash-vectors", type=Path, metavar="DIR",
+                   help="save a crash vector (files, trace slice, workload, verdict) for each kind of failure in DIR")
+    r.add_argument("--crash-report", type=Path, metavar="FILE",
+                   help="append each crash exploration's counts to FILE (JSON lines)")
     r.add_argument("-v", "--verbose", action="store_true", help="list every test, passed ones too, as it finishes")
     ls = sub.add_parser("list", help="list test ids")
     ls.add_argument("--only", action="append", metavar="PATTERN")
@@ -64,6 +73,8 @@ def _run(args, cases) -> int:
     except (ExpectationsError, AdapterError) as exc:
         print(f"mv2-conformance: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
+    crash_explore.SETTINGS = Settings(budget=args.crash_states, seed=args.crash_seed, vectors=args.crash_vectors,
+                                      report=args.crash_report)
     live = (lambda rec: print(f"{rec.outcome.upper():8} {rec.id}" + (f" — {rec.message}" if rec.message else ""),
                               flush=True)) if args.verbose else None
     try:

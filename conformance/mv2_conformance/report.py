@@ -15,7 +15,7 @@ from . import CONTRACT_VERSION, PROTOCOL_VERSION, SUITE_VERSION
 from .model import CRASHED, FAILED, PASSED, SKIPPED, TIMEOUT, WARNED, XFAIL, XPASS, CheckRecord
 
 FAILING = (FAILED, CRASHED, TIMEOUT)
-FAMILIES = ("valid", "gold", "invalid", "crash")
+FAMILIES = ("valid", "gold", "invalid", "crash", "crash-explore", "determinism")
 
 
 @dataclass

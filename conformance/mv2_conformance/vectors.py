@@ -51,14 +51,14 @@ class Integrity:
 
 
 def load_cases(root: Path | None = None) -> list:
-    from .families import crash, gold, invalid, valid
+    from .families import crash, crash_explore, determinism, gold, invalid, valid
 
     root = root or default_root()
     if not root.is_dir():
         raise VectorError(f"no vectors directory at {root} (pass --vectors)")
     integrity = Integrity()
     cases = []
-    for family in (valid, gold, invalid, crash):
+    for family in (valid, gold, invalid, crash, crash_explore, determinism):
         cases.extend(family.cases(root, integrity))
     integrity.raise_if_any()
     ids = [c.id for c in cases]

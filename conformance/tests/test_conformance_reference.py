@@ -20,7 +20,7 @@ def test_reference_passes_the_whole_suite(tmp_path):
     assert [r for r in report["results"] if r["outcome"] != "passed"] == []
     # The reference declares every capability, so every check of every vector ran.
     assert len(report["results"]) == sum(len(c.checks) for c in cases())
-    assert set(report["families"]) == {"valid", "gold", "invalid", "crash"}
+    assert set(report["families"]) == {"valid", "gold", "invalid", "crash", "crash-explore", "determinism"}
     assert report["implementation"]["name"] == "mv2-reference"
     n = len(report["results"])
     assert res.stdout.strip().splitlines()[-1].startswith(f"{n} passed, 0 failed, 0 xfail, 0 skipped in ")
@@ -33,5 +33,6 @@ def test_reference_adapter_runs_as_a_module_and_speaks_hp1():
     assert res.returncode == 0, res.stderr
     hello, unknown = [json.loads(line) for line in res.stdout.splitlines()]
     assert hello["seq"] == 1 and hello["result"]["protocol"] == 1
-    assert set(hello["result"]["capabilities"]) == {"verify", "dump", "write", "recover", "find", "find-vec"}
+    assert set(hello["result"]["capabilities"]) == {"verify", "dump", "write", "recover", "find", "find-vec",
+                                                    "workload", "regions"}
     assert unknown == {"seq": 2, "skipped": "command 'nonsense' is not supported"}

@@ -115,6 +115,16 @@ def test_undeclared_capabilities_are_skipped_not_failed():
     assert report.ok
 
 
+@pytest.mark.req("R-LEX-008")
+def test_an_implementation_without_tantivy_gets_its_lexical_checks_skipped():
+    gold = ["gold/memvid-sdk-2.0.160/deleted", "gold/memvid-sdk-2.0.160/vectors-8d"]
+    got = outcomes(run_suite(fake("notantivy"), only=gold))
+    lexical = {k: v for k, v in got.items() if ":find:" in k}
+    assert lexical and set(lexical.values()) == {"skipped"}
+    others = {k: v for k, v in got.items() if k not in lexical}
+    assert others and set(others.values()) == {"passed"}, others
+
+
 def test_damaged_vectors_stop_the_run(tmp_path):
     vectors = tmp_path / "vectors"
     vectors.mkdir()

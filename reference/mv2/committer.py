@@ -162,9 +162,11 @@ def _frame_fields(frames: list[FrameState], prev: list[dict]) -> list[dict]:
 
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                 text_of: Callable[[FrameState], str | None], vectors: VectorStore,
-                sketch_cache: dict[int, bytes], read_checked: ReadChecked | None = None) -> Plan:
+                sketch_cache: dict[int, bytes], read_checked: ReadChecked | None = None,
+                vector_model: str | None = None) -> Plan:
     """Plan a commit of ``frames`` on top of ``prev_toc``. With ``read_checked``, the previous
-    commit's indexes can be extended rather than rebuilt."""
+    commit's indexes can be extended rather than rebuilt. ``vector_model`` names the embedding
+    model in the vec manifest; without it the previous commit's name is kept."""
     # The TOC is built from copies: a commit that fails must leave the frame state untouched,
     # so that a retry plans the same commit again.
     fields = _frame_fields(frames, prev_toc["frames"])
@@ -249,7 +251,7 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
         total = sum(x["vector_count"] for x in vec_list)
         ix["vec"] = {"vector_count": total, "dimension": vectors.dimension if total else 0, "bytes_offset": data_start,
                      "bytes_length": 0, "checksum": EMPTY_SHA256, "compression_mode": "none",
-                     "model": (prev_toc["indexes"].get("vec") or {}).get("model")}
+                     "model": vector_model or (prev_toc["indexes"].get("vec") or {}).get("model")}
         toc["indexes"] = ix
         if time_blob is not None:
             toc["time_index"] = {"bytes_offset": offsets[slots["time"]], "bytes_length": len(time_blob),

@@ -4,7 +4,8 @@ A converted file holds the source's data area byte for byte (payloads, Tantivy f
 index, vector segments, tracks), moved to follow the target's WAL, and the source's TOC
 re-encoded in the target revision. Indexes are therefore carried, not rebuilt: the converted
 file searches exactly as the source did. Pending WAL records are committed first (on a copy;
-the source is never modified).
+the source is never modified). ``rebuild_indexes`` instead rebuilds them from the frames on
+that copy first, for a target release that cannot use an index another writer made.
 
 The translation of the TOC is driven by the two revisions' Construct definitions: the trees
 are walked together; a field only the target has receives its default (:data:`DEFAULTS`); a
@@ -50,7 +51,8 @@ DEFAULTS = {
 DERIVED = {"sketch_track"}
 """Fields whose content readers rebuild from the frames; dropping them loses nothing."""
 
-WAL_SIZES = {"memvid-2.0.160": 64 * 1024, "memvid-2.0.123": 4 * 1024 * 1024}
+WAL_SIZES = {"memvid-2.0.160": 64 * 1024, "memvid-2.0.147": 64 * 1024, "memvid-2.0.131": 64 * 1024,
+             "memvid-2.0.123": 4 * 1024 * 1024}
 """The WAL size each release gives a new file; a converted file gets its target's."""
 
 
@@ -118,22 +120,33 @@ def check(path) -> dict[str, list[str]]:
         return {name: plan(snap, name)[1] for name in REVISION_ORDER}
 
 
-def convert(src, dst, target: str, *, allow_loss: bool = False) -> Conversion:
+def convert(src, dst, target: str, *, allow_loss: bool = False, rebuild_indexes: bool = False) -> Conversion:
+    """Write ``src`` to ``dst`` in revision ``target``. With ``rebuild_indexes`` the indexes are not
+    carried but rebuilt from the frames first (a commit on a copy, as the reference writer makes
+    over any index it did not write), for a target release that cannot use the source's."""
     src, dst = os.fspath(src), os.fspath(dst)
     if os.path.exists(dst):
         raise UsageError(f"{dst} exists; convert never overwrites")
+    if target not in REVISIONS:
+        raise UsageError(f"unknown revision {target!r}; known: {', '.join(REVISION_ORDER)}")
     with tempfile.TemporaryDirectory(prefix="mv2-convert-") as tmp:
         work = src
         with read_snapshot(src) as snap:
             pending = snap.pending_count
             source_revision = snap.revision.name
-        if pending:
-            # Commit pending records on a copy, so that the data area covers every frame.
+        if pending or rebuild_indexes:
+            # Commit on a copy: pending records, so that the data area covers every frame; or
+            # a commit that rebuilds the indexes.
             from .memory import open as open_memory
 
             work = os.path.join(tmp, "recovered.mv2")
             shutil.copyfile(src, work)
-            open_memory(work, "a").close()
+            mem = open_memory(work, "a")
+            try:
+                if rebuild_indexes:
+                    mem._seal_with(compact_min_dead=0)  # a commit with no new frame: indexes only
+            finally:
+                mem.close()
         with read_snapshot(work) as snap:
             toc, losses = plan(snap, target)
             conv = Conversion(src, dst, source_revision, losses)

@@ -171,3 +171,54 @@ def tombstone_entry(frame: dict, *, timestamp: int, source_fields: bool = True) 
     if source_fields:
         e.update(source_sha256=None, source_path=None, enrichment_state="searchable")
     return {"variant": "frame", "value": e}
+
+
+@dataclass(frozen=True)
+class BatchRef:
+    """A chunk's reference to its document's record: ``index`` in the batch being written,
+    ``seq`` the WAL sequence that record gets (filled in when the batch is encoded)."""
+
+    index: int
+    seq: int = 0
+
+
+def embedder_model(embedder) -> str | None:
+    """The model name an embedder declares (``model_name`` or ``model``), None for a bare callable."""
+    for attr in ("model_name", "model"):
+        name = getattr(embedder, attr, None)
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
+def chunked_entries(frame_id: int, plan, *, uri=None, title=None, timestamp=None, tags=None, labels=None,
+                    metadata=None, kind=None, track=None, embedding=None, dimension: int | None = None,
+                    chunk_embeddings=None, source_fields: bool = True, parent_ref: int = 0,
+                    extra_metadata: dict[str, str] | None = None) -> list[dict]:
+    """The WAL entries of a chunked text as memvid writes them (spec 5.5): the document, with
+    an empty payload, the chunk manifest and its first chunk as searchable text, then one
+    entry per chunk, each naming the document's record (``parent_ref``, its index in the batch).
+    ``uri`` and ``title``, when given, become ``<uri>#page-K`` and ``<title> (page K/N)``."""
+    from .chunking import SEARCH_TEXT_LIMIT, normalize_text
+
+    n = len(plan.chunks)
+    doc = make_put(frame_id, None, uri=uri, title=title, timestamp=timestamp, tags=tags, labels=labels,
+                   metadata=metadata, kind=kind, track=track, embedding=embedding, dimension=dimension,
+                   extra_metadata=extra_metadata)
+    parent = frame_entry(doc, search_text_override=normalize_text(plan.chunks[0], SEARCH_TEXT_LIMIT) or "",
+                         source_fields=source_fields)
+    parent["value"].update(chunk_manifest=plan.manifest, chunk_count=n)
+    out = [parent]
+    for k, text in enumerate(plan.chunks):
+        spec = make_put(frame_id + 1 + k, text, uri=None if uri is None else f"{uri}#page-{k + 1}",
+                        title=None if title is None else f"{title} (page {k + 1}/{n})", timestamp=timestamp,
+                        tags=tags, labels=labels, metadata=metadata, kind=kind, track=track,
+                        embedding=None if chunk_embeddings is None else chunk_embeddings[k], dimension=dimension,
+                        extra_metadata=extra_metadata)
+        e = frame_entry(spec, search_text_override=normalize_text(text, SEARCH_TEXT_LIMIT) or "",
+                        source_fields=source_fields)
+        if not e["value"]["search_text"]:
+            e["value"]["search_text"] = None
+        e["value"].update(role="document_chunk", chunk_index=k, chunk_count=n, parent_sequence=BatchRef(parent_ref))
+        out.append(e)
+    return out

@@ -60,6 +60,7 @@ _ENTRIES = [
     ("MV2-E-TOC-LIMIT", "invalid", "a TOC count exceeds an implementation limit", "limits"),
     ("MV2-E-TOC-FRAME-ID", "invalid", "frame ids are not dense (frames[i].id != i)", "frames"),
     ("MV2-E-TOC-REF", "invalid", "a frame refers to a frame id that does not exist", "frames"),
+    ("MV2-E-TOC-LINK", "invalid", "a superseded frame and the frame that replaced it do not name each other", "frames"),
     # WAL
     ("MV2-E-WAL-LENGTH", "malformed", "a WAL record length is zero or runs past the WAL region", "wal"),
     ("MV2-E-WAL-HASH", "invalid", "a WAL record's BLAKE3 does not match its payload", "wal"),
@@ -90,16 +91,25 @@ _ENTRIES = [
     ("MV2-W-WAL-HIDDEN", "warning", "intact WAL records with sequences past the checkpoint lie after the sentinel: an append that never completed, or a sentinel written over records", "checksums"),
     # unsupported
     ("MV2-E-UNSUPPORTED", "unsupported", "the file uses a feature this implementation does not implement", "conformance"),
+    ("MV2-E-TOC-REVISION", "unsupported", "the TOC's checksums hold but no known TOC revision decodes it", "revisions"),
     # usage and environment
     ("MV2-E-USAGE", "usage", "invalid argument or operation", "api"),
     ("MV2-E-NOT-FOUND", "usage", "no frame with that id or URI", "api"),
     ("MV2-E-LOCKED", "usage", "another writer holds the file lock", "durability"),
     ("MV2-E-READ-ONLY", "usage", "the memory was opened read-only", "api"),
     ("MV2-E-LIMIT", "usage", "a value exceeds a format limit", "limits"),
+    ("MV2-E-VEC-MODEL", "usage", "a query or vector comes from another embedding model than the one the file's vectors are bound to", "lex-vec"),
     ("MV2-E-IO", "io", "the operating system failed a read, write or sync", "durability"),
     ("MV2-E-IO-FAILED", "io", "an earlier write or sync of this handle failed; it refuses further writes: reopen the file, which recovers it", "durability"),
     ("MV2-E-FILE-CHANGED", "io", "the file was truncated, replaced or removed by another process while in use (retry, or reopen)", "durability"),
     ("MV2-E-BUSY", "io", "the file kept changing while being read (an active writer): retry", "durability"),
+    # merging (spec 15)
+    ("MV2-E-MERGE-BASE", "usage", "a side of a merge does not descend from its BASE", "merge"),
+    ("MV2-E-MERGE-CONFLICT", "usage", "the sides of a merge conflict and no side was chosen", "merge"),
+    # importing a Memvid V1 memory (docs: import-v1)
+    ("MV2-E-V1-MISSING", "io", "a file of the V1 memory (video, index JSON or FAISS index) is missing or unreadable", "import-v1"),
+    ("MV2-E-V1-FORMAT", "malformed", "the file is not part of a Memvid V1 memory (index JSON, FAISS index or QR video)", "import-v1"),
+    ("MV2-E-V1-MISMATCH", "invalid", "the V1 video and index do not belong together, or disagree where both are authoritative", "import-v1"),
 ]
 
 CODES: dict[str, CodeInfo] = {c: CodeInfo(c, k, t, s) for c, k, t, s in _ENTRIES}

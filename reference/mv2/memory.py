@@ -8,9 +8,10 @@
         print(mem.frame(fid)["text"])
 
 Every change is durable when the call returns: it is in the file's write-ahead log, synced.
-``seal()`` folds the log into a new commit (indexes, TOC); ``close()`` seals. Nothing reads
-the wall clock unless you pass a ``clock``: without one, every put needs an explicit
-``timestamp``.
+``seal()`` folds the log into a new commit (indexes, TOC); ``close()`` seals. A put without
+``timestamp`` records the current time (or the time the memory's ``clock`` gives); puts with
+explicit timestamps, as operation scripts carry, read no clock and give the same bytes
+everywhere. ``supersede`` and ``delete`` without a timestamp keep the old frame's.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Callable, Iterable
 import numpy as np
 
 from . import committer
-from .entries import check_timestamp, frame_entry, make_put, tombstone_entry
+from .chunking import plan_chunks
+from .entries import BatchRef, check_timestamp, chunked_entries, embedder_model, frame_entry, make_put, tombstone_entry
 from .errors import NotFoundError, StorageIOError, UnsupportedError, UsageError
 from .format.revisions import REVISIONS
 from .format.wal import WAL_RECORD_HEADER_SIZE
@@ -33,9 +35,11 @@ from .storage.snapshot import Snapshot, read_snapshot
 from .storage.verify import analyze
 from .storage.view import canonical_json, dump as _dump, frame_record, frame_text
 
-DEFAULT_WAL_SIZE = 1 << 20
-"""WAL size of a new file: room for about a thousand typical documents between commits.
-memvid-sdk 2.0.160 uses 64 KiB; any size is valid (spec 4.4)."""
+DEFAULT_WAL_SIZE = 64 << 10
+"""WAL size of a new file, as memvid-sdk 2.0.160 chooses: a memory of a few notes stays under
+100 KB. A session that puts more grows the WAL on demand (doubling, its records carried
+over, up to :data:`WAL_GROW_LIMIT`) and gives the room back when it closes; any size is
+valid (spec 4.4)."""
 NEW_FILE_REVISION = "memvid-2.0.160"
 WAL_GROW_LIMIT = 64 << 20
 """A full WAL grows (doubling, pending records carried over) up to this size; past it, the
@@ -74,9 +78,11 @@ class Memory:
         self._closed = False
         self._sketch_cache: dict[int, bytes] = {}
         self._vectors = load_vectors(snap)
+        self._model = (snap.toc["indexes"].get("vec") or {}).get("model")
         self._replayer = Replayer(snap.frames, wal_offset=snap.header["wal_offset"])
         self.recovery: dict = {}
         self.compaction_error: StorageIOError | None = None  # why the last commit could not compact
+        self._vector_model: str | None = None
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -114,58 +120,133 @@ class Memory:
         return self._snap.frames[frame_id]
 
     def _timestamp(self, ts) -> int:
-        if ts is None and self._clock is not None:
-            ts = self._clock()
         if ts is None:
-            raise UsageError("timestamp is required (pass timestamp=..., or open the memory with clock=mv2.wall_clock)")
+            ts = self._clock() if self._clock is not None else wall_clock()
         return check_timestamp(ts)
+
+    @property
+    def embedder(self):
+        """The callable that embeds texts for puts and queries (None: vectors only when given)."""
+        return self._embedder
+
+    @embedder.setter
+    def embedder(self, value) -> None:
+        self._embedder = value
+
+    @property
+    def model(self) -> str | None:
+        """The embedding model the memory's vectors are bound to (the vector index's ``model``)."""
+        return self._model
+
+    def _bind_model(self, *, writing: bool) -> str | None:
+        """The embedder's model name, after checking it against the one the vectors were made
+        with: vectors of two models are not comparable (their nearest neighbours are noise)."""
+        name = embedder_model(self._embedder)
+        if name is not None and self._model is not None and name != self._model:
+            raise UsageError(f"the memory's vectors were made by the embedding model {self._model!r}, "
+                             f"not {name!r}: use that model, or another memory", code="MV2-E-VEC-MODEL")
+        if writing and name is not None and self._model is None:
+            self._model = name
+        return name
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        self._bind_model(writing=True)
+        embed_many = getattr(self._embedder, "embed_many", None)
+        vecs = embed_many(texts) if embed_many is not None else [self._embedder(t) for t in texts]
+        return [list(map(float, v)) for v in vecs]
 
     # -- writing --------------------------------------------------------------------------------
     def put(self, content: str | bytes, *, uri: str | None = None, title: str | None = None,
             timestamp: int | None = None, tags: Iterable[str] | None = None, labels: Iterable[str] | None = None,
             metadata: dict | None = None, kind: str | None = None, track: str | None = None,
-            embedding: Iterable[float] | None = None) -> int:
-        """Store one frame; return its id. Durable when it returns."""
+            embedding: Iterable[float] | None = None, chunk: bool = False) -> int:
+        """Store one frame; return its id. Durable when it returns.
+
+        Without ``timestamp`` the frame records the current time (the memory's ``clock``, or
+        the wall clock). With ``chunk=True`` a text of 2,400 characters or more is stored as
+        memvid stores it: a document frame and chunk frames of about 1,200 characters
+        (:mod:`mv2.chunking`); the id returned is the document's. With an embedder and no
+        ``embedding``, the text (each chunk's, for a chunked text) is embedded."""
         return self.put_many([dict(content=content, uri=uri, title=title, timestamp=timestamp, tags=tags,
-                                   labels=labels, metadata=metadata, kind=kind, track=track, embedding=embedding)])[0]
+                                   labels=labels, metadata=metadata, kind=kind, track=track, embedding=embedding,
+                                   chunk=chunk)])[0]
 
     def put_many(self, items: Iterable[dict]) -> list[int]:
-        """Store many frames with one WAL write and one sync; return their ids in order.
+        """Store many frames with one WAL write and one sync; return their ids in order (for a
+        chunked text, its document frame's id).
 
         Each item is a dict with the keyword arguments of :meth:`put` and ``content``."""
         f = self._require_writable()
         rev = self._snap.revision
         source_fields = _has_source_fields(rev)
-        base = len(self._snap.frames)
         dim = self._dimension()
-        records = []
-        for i, item in enumerate(items):
+        prepared = []
+        for item in items:
             item = dict(item)
             if "content" not in item:
                 raise UsageError("each item needs 'content' (str or bytes)")
-            content = item.pop("content")
-            unknown = set(item) - {"uri", "title", "timestamp", "tags", "labels", "metadata", "kind", "track", "embedding"}
+            unknown = set(item) - {"content", "uri", "title", "timestamp", "tags", "labels", "metadata", "extra_metadata",
+                                   "kind", "track", "embedding", "chunk"}
             if unknown:
                 raise UsageError(f"unknown put fields: {sorted(unknown)}")
             item["timestamp"] = self._timestamp(item.get("timestamp"))
-            spec = make_put(base + i, content, dimension=dim, **item)
-            if spec.embedding is not None:
-                spec.embedding = _f32(spec.embedding)
-                dim = dim or len(spec.embedding)
-            entry = frame_entry(spec, source_fields=source_fields)
-            records.append(entry)
-        return self._append(records)
+            plan = plan_chunks(_as_text(item["content"])) if item.pop("chunk", False) else None
+            prepared.append((item, plan))
+        if self._embedder is not None:
+            # One call for every text of the batch: a model embeds a batch much faster than its items.
+            wanted = []
+            for item, plan in prepared:
+                if item.get("embedding") is None:
+                    texts = plan.chunks if plan is not None else [_as_text(item["content"])]
+                    if all(t is not None for t in texts):
+                        wanted.append((item, plan, texts))
+            flat = self._embed([t for _, _, texts in wanted for t in texts]) if wanted else []
+            pos = 0
+            for item, plan, texts in wanted:
+                vecs, pos = flat[pos: pos + len(texts)], pos + len(texts)
+                if plan is None:
+                    item["embedding"] = vecs[0]
+                else:
+                    item["chunk_embeddings"] = vecs
+        records: list[dict] = []
+        firsts: list[int] = []
+        base = len(self._snap.frames)
+        for item, plan in prepared:
+            firsts.append(len(records))
+            chunk_vecs = item.pop("chunk_embeddings", None)
+            content = item.pop("content")
+            fid = base + len(records)
+            if plan is None:
+                spec = make_put(fid, content, dimension=dim, **item)
+                if spec.embedding is not None:
+                    spec.embedding = _f32(spec.embedding)
+                    dim = dim or len(spec.embedding)
+                records.append(frame_entry(spec, source_fields=source_fields))
+                continue
+            entries = chunked_entries(fid, plan, dimension=dim, chunk_embeddings=chunk_vecs,
+                                      source_fields=source_fields, parent_ref=len(records), **item)
+            for e in entries:
+                v = e["value"]["embedding"]
+                if v is not None:
+                    e["value"]["embedding"] = _f32(v)
+                    dim = dim or len(v)
+            records.extend(entries)
+        ids = self._append(records)
+        return [ids[i] for i in firsts]
 
-    def supersede(self, frame_id: int, content: str | bytes | None = None, **fields) -> int:
+    def supersede(self, frame_id: int, content: str | bytes | None = None, *, chunk: bool = False, **fields) -> int:
         """Store a new version of frame ``frame_id``; the old one becomes ``superseded``.
 
         Fields not given are taken from the old frame (as memvid's update does); with no
-        ``content`` the new frame shares the old payload and text."""
+        ``content`` the new frame shares the old payload and text. New content replaces a
+        chunked document's chunks: the old ones are deleted, and with ``chunk=True`` a long
+        text is chunked again (:meth:`put`). With an embedder, new content is embedded."""
         self._require_writable()
         old = self._frame_state(frame_id).fields
         if old["status"] != "active":
             raise UsageError(f"frame {frame_id} is {old['status']}; only an active frame can be superseded")
-        unknown = set(fields) - {"uri", "title", "timestamp", "tags", "labels", "metadata", "kind", "track", "embedding"}
+        unknown = set(fields) - {"uri", "title", "timestamp", "tags", "labels", "metadata", "extra_metadata", "kind",
+                                 "track", "embedding"}
         if unknown:
             raise UsageError(f"unknown supersede fields: {sorted(unknown)}")
         fid = len(self._snap.frames)
@@ -178,8 +259,20 @@ class Memory:
                     embedding=fields.get("embedding", self._vectors.get(frame_id)))
         if "metadata" in fields:
             args["metadata"] = fields["metadata"]
+        elif "extra_metadata" in fields:  # stored text as read from a frame (a merge replaying one)
+            args["extra_metadata"] = fields["extra_metadata"]
         else:
             args["extra_metadata"] = old["extra_metadata"]
+        new_content = content is not None
+        old_chunks = [fs for fs in self._snap.frames if old["chunk_manifest"] is not None and fs.fields["parent_id"] == frame_id
+                      and fs.fields["role"] == "document_chunk" and fs.fields["status"] == "active"]
+        if new_content and (old_chunks or chunk):
+            return self._supersede_document(frame_id, content, old_chunks, args, chunk=chunk,
+                                            embedding_given="embedding" in fields)
+        if new_content and "embedding" not in fields and self._embedder is not None:
+            text = _as_text(content)
+            if text is not None:
+                args["embedding"] = self._embed([text])[0]
         reuse = None
         override = None
         if content is None:
@@ -200,6 +293,36 @@ class Memory:
                             source_fields=_has_source_fields(self._snap.revision))
         return self._append([entry])[0]
 
+    def _supersede_document(self, frame_id: int, content, old_chunks, args: dict, *, chunk: bool,
+                            embedding_given: bool) -> int:
+        """A new version of a (possibly chunked) document: its old chunks deleted, the new text
+        chunked when asked and long enough, all in one WAL write."""
+        source_fields = _has_source_fields(self._snap.revision)
+        entries = [tombstone_entry(fs.fields, timestamp=args["timestamp"], source_fields=source_fields) for fs in old_chunks]
+        fid = len(self._snap.frames)
+        text = _as_text(content)
+        plan = plan_chunks(text) if chunk else None
+        if not embedding_given:
+            args["embedding"] = None  # the old vector belongs to the old text
+        if plan is None:
+            if not embedding_given and self._embedder is not None and text is not None:
+                args["embedding"] = self._embed([text])[0]
+            spec = make_put(fid, content, dimension=self._dimension(), **args)
+            if spec.embedding is not None:
+                spec.embedding = _f32(spec.embedding)
+            entries.append(frame_entry(spec, supersedes=frame_id, source_fields=source_fields))
+        else:
+            vecs = self._embed(plan.chunks) if self._embedder is not None else None
+            new = chunked_entries(fid, plan, dimension=self._dimension(), chunk_embeddings=vecs,
+                                  source_fields=source_fields, parent_ref=len(entries), **args)
+            new[0]["value"]["supersedes_frame_id"] = frame_id
+            for e in new:
+                if e["value"]["embedding"] is not None:
+                    e["value"]["embedding"] = _f32(e["value"]["embedding"])
+            entries.extend(new)
+        ids = self._append(entries)
+        return ids[0]
+
     def delete(self, frame_id: int, *, timestamp: int | None = None) -> None:
         """Tombstone frame ``frame_id``. It stays in the file with status ``deleted``."""
         self._require_writable()
@@ -214,7 +337,18 @@ class Memory:
         if not entries:
             return []
         rev = self._snap.revision
-        payloads = [rev.wal_codec.encode(e) for e in entries]
+        # A chunk names its document by the WAL sequence of the document's record, known
+        # only once the batch's first sequence is (a commit or growth may come first).
+        linked = [i for i, e in enumerate(entries) if isinstance(e["value"]["parent_sequence"], BatchRef)]
+
+        def encode(first_seq: int) -> list[bytes]:
+            for i in linked:
+                v = entries[i]["value"]
+                v["parent_sequence"] = BatchRef(v["parent_sequence"].index, first_seq + v["parent_sequence"].index)
+            return [rev.wal_codec.encode(_wire(e)) for e in entries]
+
+        seq0 = f.next_seq
+        payloads = encode(seq0)
         need = f.records_size(payloads)
         if need > f.wal_room():
             pending = self._dirty or any(fs.pending for fs in self._snap.frames)
@@ -241,11 +375,14 @@ class Memory:
                         self.seal()
                     if need > f.wal_room():
                         self._grow(_grown_size(f.wal_size, need), carry=False)
+        if linked and f.next_seq != seq0:
+            payloads = encode(f.next_seq)  # fixed-width integers: the size is unchanged
         head = f.wal_head
         seqs = f.append(payloads)
         ids = []
         pos = head
         for seq, p, e in zip(seqs, payloads, entries):
+            e = _wire(e)
             rec = wal_record(seq, p, e, offset=pos)
             pos += 48 + len(p)
             fid = self._replayer.apply(rec)
@@ -272,15 +409,35 @@ class Memory:
             return
         self._seal_with(compact_min_dead=self._compact_min_dead)
 
+    def set_vector_model(self, name: str) -> None:
+        """Name the embedding model of the file's vectors (the vec manifest's ``model``, spec 9.2);
+        the next commit records it."""
+        self._require_writable()
+        if not isinstance(name, str) or not name:
+            raise UsageError("the vector model name must be a non-empty string")
+        if "model" not in _field_names(self._snap.revision.toc, "indexes", "vec"):
+            raise UnsupportedError(f"revision {self.revision} records no vector model")
+        if self._model is not None and self._model != name:
+            raise UsageError(f"the memory's vectors were made by the embedding model {self._model!r}, not {name!r}",
+                             code="MV2-E-VEC-MODEL")
+        self._vector_model = self._model = name  # bound like an embedder's model (R-VEC-004)
+        self._dirty = True
+
     def _seal_with(self, *, compact_min_dead: int, wal_size: int | None = None) -> None:
         f = self._file
         if not self._sketch_cache:
             self._seed_sketches()
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
                                      text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
-                                     sketch_cache=self._sketch_cache,
+                                     sketch_cache=self._sketch_cache, vector_model=self._vector_model,
                                      read_checked=lambda off, ln, ck: self._snap.checked_range(off, ln, ck, what="index segment"))
-        f.commit(plan.blobs, plan.build_toc, compact_min_dead=compact_min_dead, wal_size=wal_size)
+        build_toc = plan.build_toc
+        if self._model is not None:
+            def build_toc(*args, _build=plan.build_toc):
+                toc = _build(*args)
+                toc["indexes"]["vec"]["model"] = self._model  # the model the vectors are bound to
+                return toc
+        f.commit(plan.blobs, build_toc, compact_min_dead=compact_min_dead, wal_size=wal_size)
         self.compaction_error = f.compaction_error
         self._reload()
 
@@ -319,40 +476,59 @@ class Memory:
         self._dirty = self._snap.pending_count > 0  # a WAL growth carries pending records over
 
     # -- reading --------------------------------------------------------------------------------
-    def frame(self, ref: int | str) -> dict:
-        """A frame by id, or by URI (the newest frame with that URI), as in the canonical dump."""
+    def frame(self, ref: int | str, *, index_lines: bool = False) -> dict:
+        """A frame by id, or by URI (the newest frame with that URI), as in the canonical dump,
+        except that ``text`` is without the title/uri/tags lines memvid appends for its index
+        (``index_lines=True`` keeps them, as the dump does)."""
         self._require_open()
         if isinstance(ref, str):
             matches = [fs for fs in self._snap.frames if fs.fields["uri"] == ref]
             if not matches:
                 raise NotFoundError(f"no frame with URI {ref!r}")
-            return frame_record(self._snap, matches[-1])
-        return frame_record(self._snap, self._frame_state(ref))
+            fs = matches[-1]
+        else:
+            fs = self._frame_state(ref)
+        return self._shown(frame_record(self._snap, fs), fs, index_lines)
+
+    def _shown(self, rec: dict, fs: FrameState, index_lines: bool) -> dict:
+        if not index_lines:
+            from .display import strip_index_lines
+
+            rec["text"] = strip_index_lines(rec["text"], fs.fields)
+        return rec
 
     def blob(self, ref: int | str) -> bytes:
         """A frame's canonical payload bytes."""
         rec = self.frame(ref)
         return self._snap.canonical_payload(self._snap.frames[rec["id"]])
 
-    def frames(self) -> list[dict]:
+    def frames(self, *, index_lines: bool = False) -> list[dict]:
+        """Every frame, as :meth:`frame` gives it."""
         self._require_open()
-        return [frame_record(self._snap, fs) for fs in self._snap.frames]
+        return [self._shown(frame_record(self._snap, fs), fs, index_lines) for fs in self._snap.frames]
 
     def timeline(self, *, since: int | None = None, until: int | None = None, reverse: bool = False,
-                 limit: int | None = None, as_of_frame: int | None = None, as_of_ts: int | None = None) -> list[dict]:
+                 limit: int | None = None, as_of_frame: int | None = None, as_of_ts: int | None = None,
+                 index_lines: bool = False) -> list[dict]:
         """Active documents in time order, as memvid's timeline; with ``as_of_frame`` /
-        ``as_of_ts``, the documents that were active then (:meth:`as_of`)."""
+        ``as_of_ts``, the documents that were active then (:meth:`as_of`). Previews are without
+        the lines memvid appends to a text for its index, unless ``index_lines`` (as memvid shows them)."""
         self._require_open()
         if limit is not None and limit < 0:
             raise UsageError("limit must be >= 0")
+        from .display import strip_index_lines as _strip
+
+        def strip_index_lines(text, fields):
+            return text if index_lines else _strip(text, fields)
+
         if as_of_frame is None and as_of_ts is None:
             view = self._search_cache.get("time")
             if view is None:
                 from .index.time import TimelineView
 
                 view = self._search_cache["time"] = TimelineView(self._snap)  # kept: O(k + log n) per call
-            return [e.to_json() for e in _timeline(self._snap, lambda fs: frame_text(self._snap, fs), since=since,
-                                                     until=until, reverse=reverse, limit=limit, view=view)]
+            return [e.to_json() for e in _timeline(self._snap, lambda fs: strip_index_lines(frame_text(self._snap, fs), fs.fields),
+                                                     since=since, until=until, reverse=reverse, limit=limit, view=view)]
         visible = self.as_of(frame=as_of_frame, timestamp=as_of_ts)
         rows = sorted((self._snap.frames[i].fields["timestamp"], i) for i in visible
                       if self._snap.frames[i].fields["role"] == "document")
@@ -362,7 +538,7 @@ class Memory:
         out = []
         for t, i in rows[: limit if limit is not None else None]:
             f = self._snap.frames[i].fields
-            text = frame_text(self._snap, self._snap.frames[i]) or ""
+            text = strip_index_lines(frame_text(self._snap, self._snap.frames[i]), f) or ""
             out.append({"frame_id": i, "timestamp": t, "uri": f["uri"], "preview": text[:120]})
         return out
 
@@ -463,12 +639,26 @@ class Memory:
 
     def find(self, query: str, *, k: int = 10, mode: str = "lex", since: int | None = None, until: int | None = None,
              include=("active",), vector=None, snippet_chars: int = 480, prefilter: bool = False,
-             as_of_frame: int | None = None, as_of_ts: int | None = None) -> list[dict]:
+             as_of_frame: int | None = None, as_of_ts: int | None = None, index_lines: bool = False) -> list[dict]:
         """Search. ``mode`` is ``lex`` (BM25 over the Tantivy index, memvid's pipeline), ``vec``
         (nearest vectors to ``vector``, or to the embedder's vector of ``query``) or ``hybrid``
         (reciprocal rank fusion of both). ``prefilter=True`` applies memvid's sketch pre-filter so that
         lexical hits equal memvid-sdk's (it loses recall). ``as_of_frame`` / ``as_of_ts`` search the memory as it
-        was then (:meth:`as_of`). Hits: frame_id, uri, title, score, snippet, rank."""
+        was then (:meth:`as_of`). Hits: frame_id, uri, title, score, snippet, rank; vector hits also
+        ``distance`` (squared L2) and ``similarity`` (cosine). Snippets stop where the index lines
+        memvid appends to a text begin, unless ``index_lines``."""
+        hits = self._find(query, k=k, mode=mode, since=since, until=until, include=include, vector=vector,
+                          snippet_chars=snippet_chars, prefilter=prefilter, as_of_frame=as_of_frame, as_of_ts=as_of_ts)
+        if not index_lines:
+            from .display import strip_snippet
+
+            for h in hits:
+                h["snippet"] = strip_snippet(h["snippet"], self._snap.frames[h["frame_id"]].fields)
+        return hits
+
+    def _find(self, query: str, *, k: int = 10, mode: str = "lex", since: int | None = None, until: int | None = None,
+              include=("active",), vector=None, snippet_chars: int = 480, prefilter: bool = False,
+              as_of_frame: int | None = None, as_of_ts: int | None = None) -> list[dict]:
         from .index import hybrid
 
         self._require_open()
@@ -484,9 +674,10 @@ class Memory:
             return [h.to_json() for h in lexical_find(ctx, query, k=k, snippet_chars=snippet_chars, prefilter=prefilter,
                                                       statuses=statuses, since=since, until=until, visible=visible)]
         if mode == "vec":
-            return self._vec_hits(self._query_vector(query, vector), k, statuses, since, until, visible=visible)
+            qv = self._query_vector(query, vector)
+            return [] if qv is None else self._vec_hits(qv, k, statuses, since, until, visible=visible)
         if mode == "hybrid":
-            lex_hits = self.find(query, k=max(k, 10) * 2, mode="lex", since=since, until=until, include=include,
+            lex_hits = self._find(query, k=max(k, 10) * 2, mode="lex", since=since, until=until, include=include,
                                  snippet_chars=snippet_chars, prefilter=prefilter, as_of_frame=as_of_frame,
                                  as_of_ts=as_of_ts)
             qv = self._query_vector(query, vector, required=False)
@@ -504,7 +695,8 @@ class Memory:
         if vector is not None:
             return vector
         if self._embedder is not None:
-            return self._embedder(query)
+            self._bind_model(writing=False)
+            return self._embed([query])[0] if self._vectors else None
         if required:
             raise UsageError("vector search needs a query vector: pass vector=..., or open the memory with an embedder")
         return None
@@ -526,11 +718,15 @@ class Memory:
             if visible is not None:
                 mask &= np.isin(idx.ids, np.fromiter(visible, dtype=np.int64, count=len(visible)))
         out = []
+        q = np.asarray(vector, dtype=np.float32).ravel()
+        qn = float(np.linalg.norm(q)) or 1.0
         for rank, (fid, dist) in enumerate(idx.search(vector, k, mask=mask, exact=exact), 1):
             f = self._snap.frames[fid].fields
             text = frame_text(self._snap, self._snap.frames[fid]) or ""
+            v = np.asarray(self._vectors.get(fid), dtype=np.float32)
+            sim = float(v @ q) / ((float(np.linalg.norm(v)) or 1.0) * qn)
             out.append({"rank": rank, "frame_id": fid, "uri": f["uri"], "title": f["title"], "score": -dist,
-                        "distance": dist, "snippet": text[:240]})
+                        "distance": dist, "similarity": sim, "snippet": text[:240]})
         return out
 
     def ask(self, question: str, *, k: int = 5, answerer=None, mode: str | None = None, **find_args) -> dict:
@@ -583,8 +779,39 @@ class Memory:
         self.close()
 
 
+def _as_text(content) -> str | None:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(content).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _wire(entry: dict) -> dict:
+    """The entry as the WAL codec takes it: a chunk's batch reference becomes a sequence number."""
+    ref = entry["value"]["parent_sequence"]
+    if not isinstance(ref, BatchRef):
+        return entry
+    return {"variant": entry["variant"], "value": {**entry["value"], "parent_sequence": ref.seq}}
+
+
 def _has_source_fields(rev) -> bool:
     return any(sc.name == "source_sha256" for sc in rev.frame.subcons)
+
+
+def _field_names(con, *path: str) -> set[str]:
+    """The field names of the struct at ``path`` inside a revision's schema."""
+    for name in (None, *path):
+        while not hasattr(con, "subcons"):
+            con = con.subcon  # through Renamed and Option
+        if name is not None:
+            con = next(sc for sc in con.subcons if sc.name == name)
+    while not hasattr(con, "subcons"):
+        con = con.subcon
+    return {sc.name for sc in con.subcons}
 
 
 def _f32(values: list[float]) -> list[float]:
@@ -593,12 +820,16 @@ def _f32(values: list[float]) -> list[float]:
 
 
 def create(path: str | os.PathLike, *, wal_size: int = DEFAULT_WAL_SIZE, clock: Callable[[], int] | None = None,
-           embedder=None, fault=None, **policy) -> Memory:
-    """Create a new, empty memory file (it must not exist) and open it for writing.
+           embedder=None, fault=None, overwrite: bool = False, **policy) -> Memory:
+    """Create a new, empty memory file and open it for writing. The file must not exist,
+    unless ``overwrite=True``: then an existing file is replaced (never one that another
+    process has open for writing).
 
     ``policy`` may set ``wal_grow_limit`` and ``compact_min_dead`` (see the module constants);
     both change the bytes written, so a deterministic replay must use the same values."""
     path = os.fspath(path)
+    if overwrite:
+        _remove_existing(path)
     rev = REVISIONS[NEW_FILE_REVISION]
     plan = committer.plan_commit([], committer.empty_toc(rev), rev, text_of=lambda fs: None, vectors=VectorStore(), sketch_cache={})
     f, _ = WritableFile.create(path, wal_size=wal_size, revision=rev.name, blobs=plan.blobs, build_toc=plan.build_toc,
@@ -635,6 +866,26 @@ def open(path: str | os.PathLike, mode: str = "r", *, clock: Callable[[], int] |
     else:
         mem._reload()  # recovery may have repaired the header or the WAL tail
     return mem
+
+
+def _remove_existing(path: str) -> None:
+    from .storage.lock import lock_exclusive
+
+    if not os.path.lexists(path):
+        return
+    if not os.path.isfile(path):
+        raise UsageError(f"{path} exists and is not a regular file; it is not replaced")
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise StorageIOError(f"cannot open {path}: {exc.strerror}") from None
+    try:
+        lock_exclusive(fd, path)  # LockedError if a writer has it open
+        os.unlink(path)
+    except OSError as exc:
+        raise StorageIOError(f"cannot remove {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 def verify(path: str | os.PathLike):

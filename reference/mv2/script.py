@@ -158,11 +158,22 @@ def run_file(script: str | Path, target: str | Path, *, wal_size: int | None = N
 
     ``policy`` holds writer parameters that change bytes (``wal_grow_limit``,
     ``compact_min_dead``; spec 4.4 and 12.6)."""
+    try:
+        text = Path(script).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{script} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {script}: {exc.strerror}") from None
+    return run_text(text, target, wal_size=wal_size, policy=policy)
+
+
+def run_text(text: str, target: str | Path, *, wal_size: int | None = None, policy: dict | None = None) -> list[int]:
+    """:func:`run_file` for a script already read (``mv2 apply -`` reads standard input)."""
     import os
 
     from .memory import DEFAULT_WAL_SIZE, create, open as open_memory
 
-    ops = parse(Path(script).read_text(encoding="utf-8"))
+    ops = parse(text)
     precheck_values(ops)
     policy = dict(policy or {})
     unknown = set(policy) - {"wal_grow_limit", "compact_min_dead"}

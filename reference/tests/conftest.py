@@ -28,6 +28,35 @@ def oracle(p: Path) -> dict:
     return json.loads(p.with_suffix(".expected.json").read_text(encoding="utf-8"))
 
 
+def producer_release(p: Path) -> str:
+    """The memvid-sdk release that wrote gold file ``p`` (its folder's name)."""
+    return p.parent.name.removeprefix("memvid-sdk-")
+
+
+# memvid-sdk's default find passage size per release (gold/README.md): the oracles were taken
+# with it, and it changes how many passages, hence hits, a frame yields.
+SNIPPET_CHARS = {"2.0.123": 240, "2.0.140": 240, "2.0.151": 240, "2.0.160": 480}
+
+
+# memvid's semantic score is 1 - L2 distance, except memvid-sdk 2.0.151 (and the pq96 file, see
+# gold/README.md), which reports 1 - distance/2: same hits, same order, a constant factor.
+SEM_SCORE_SCALE = {"2.0.151": 0.5}
+
+
+def sem_score_scale(p: Path) -> float:
+    return 0.5 if p.stem == "vectors-pq96" else SEM_SCORE_SCALE.get(producer_release(p), 1.0)
+
+
+def snippet_chars(p: Path) -> int:
+    return SNIPPET_CHARS[producer_release(p)]
+
+
+def applies_wal(p: Path) -> bool:
+    """Whether the oracle of ``p`` includes pending WAL records. memvid reads a killed writer's
+    file either after replaying them (read-write open) or, when it cannot, without them."""
+    return not oracle(p).get("committed_only", False)
+
+
 @pytest.fixture(params=GOLD_FILES, ids=gold_id)
 def gold(request) -> Path:
     return request.param

@@ -175,4 +175,4 @@ def test_memvid_123_reads_converted_160_files(src, tmp_path):
 
 
 def test_revisions_known():
-    assert set(REVISIONS) == {"memvid-2.0.160", "memvid-2.0.123"}
+    assert set(REVISIONS) == {"memvid-2.0.160", "memvid-2.0.147", "memvid-2.0.131", "memvid-2.0.123"}

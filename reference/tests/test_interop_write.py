@@ -79,7 +79,7 @@ def test_memvid_reads_our_file(tmp_path):
     path = tmp_path / "ours.mv2"
     build(path)
     with mv2.open(path) as m:
-        ours_timeline = m.timeline()
+        ours_timeline = m.timeline(index_lines=True)  # memvid's previews keep the index lines
         ours = {f["uri"]: f for f in m.frames()}
         newest = {}
         for f in m.frames():
@@ -111,7 +111,7 @@ def test_we_read_memvids_appends_to_our_file(tmp_path):
     assert a.ok, a.first_error
     got = memvid_read(path, ["zebra", "amoxicillin"])
     with mv2.open(path) as m:
-        assert m.timeline() == got["timeline"]
+        assert m.timeline(index_lines=True) == got["timeline"]
         assert m.frame("mv2://memvid/zebra")["id"] == got["find"]["zebra"][0]
     # and we can keep writing after memvid, and memvid still reads it
     with mv2.open(path, "a") as m:
@@ -174,7 +174,7 @@ def test_memvid_reads_every_golden_vector(tmp_path, name):
     gv.produce(name, sc, tmp_path)
     path = tmp_path / f"{name}.mv2"
     with mv2.open(path) as m:
-        ours = m.timeline()
+        ours = m.timeline(index_lines=True)  # as memvid shows previews
         frames = m.frames()
     got = memvid_read(path)
     assert got["verify"] == "passed"
@@ -226,7 +226,7 @@ def test_memvid_reads_a_file_we_compacted_while_writing(tmp_path):
                   embedding=[float(i), 1.0, 0.0, 0.0])
             m.seal()
     with mv2.open(path) as m:
-        ours = m.timeline()
+        ours = m.timeline(index_lines=True)  # as memvid shows previews
         hits = [h["frame_id"] for h in m.find("harbor", k=10, prefilter=True)]
     got = memvid_read(path, ["harbor"], [29.0, 1.0, 0.0, 0.0])
     assert got["verify"] == "passed" and got["timeline"] == ours
@@ -274,7 +274,7 @@ def test_memvid_reads_indexes_extended_over_many_commits(tmp_path):
                 m.delete(i - 4, timestamp=1700001000 + i)
             if i % 2:
                 m.seal()
-        ours = m.timeline()
+        ours = m.timeline(index_lines=True)  # as memvid shows previews
     vector = [4.0, 2.0, 1.0, 0.9]
     got = memvid_read(path, words, vector)
     assert got["verify"] == "passed" and got["timeline"] == ours

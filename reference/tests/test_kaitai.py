@@ -14,6 +14,7 @@ import pytest
 from conftest import GOLD, GOLD_FILES
 
 import ksy_check
+from mv2.format.revisions import REVISIONS
 
 WAL_OFFSET = 4096
 SENTINEL_160_SINGLE = 2114
@@ -42,14 +43,58 @@ def test_gold_files_exist():
 def test_ksy_agrees_with_construct(Mv2, gold):
     rep = ksy_check.check_file(gold, Mv2)
     assert rep.mismatches == [], "\n".join(rep.mismatches)
-    # Every gold file's TOC decodes under a known revision, so the time index is never skipped.
+    # Every gold file's TOC decodes under a known revision, so the time index is never skipped,
+    # and the .ksy's toc type read every field of it.
     assert rep.summary.get("time_index") != "skipped", rep.notes
+    assert "toc_fields" in rep.summary, rep.summary
+
+
+@pytest.fixture(scope="session")
+def valid_files(tmp_path_factory):
+    """The files of vectors/valid, built from their operation scripts (and checked to be them)."""
+    import hashlib
+    import json
+
+    import mv2
+    from mv2 import script
+
+    folder = GOLD.parent / "valid"
+    out = []
+    tmp = tmp_path_factory.mktemp("valid")
+    for v in json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["vectors"]:
+        path = tmp / f"{v['name']}.mv2"
+        with mv2.create(path, wal_size=v["wal_size"], **v.get("policy", {})) as mem:
+            script.apply(mem, script.parse((folder / v["ops"]).read_text(encoding="utf-8")))
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == v["sha256"], v["name"]
+        out.append(path)
+    return out
+
+
+def test_ksy_agrees_with_construct_on_the_valid_files(Mv2, valid_files):
+    for path in valid_files:
+        rep = ksy_check.check_file(path, Mv2)
+        assert rep.mismatches == [], f"{path.name}:\n" + "\n".join(rep.mismatches)
+        assert "toc_fields" in rep.summary, (path.name, rep.summary)
+
+
+def test_the_toc_check_fails_when_the_ksy_is_wrong(Mv2, tmp_path):
+    """A .ksy that forgets a revision's difference (the vec manifest's model is absent in
+    2.0.123) no longer decodes those files: the check can fail."""
+    text = ksy_check.KSY.read_text(encoding="utf-8")
+    model = "      - id: model\n        type: opt_bstr\n        if: revision >= 160\n"
+    assert model in text
+    bad = tmp_path / "mv2.ksy"
+    bad.write_text(text.replace(model, model.replace("        if: revision >= 160\n", "")), encoding="utf-8")
+    Bad = ksy_check.load_parser(ksy_check.compile_ksy(tmp_path / "out", ksy=bad))
+    rep = ksy_check.check_file(GOLD / "memvid-sdk-2.0.123" / "vectors-8d.mv2", Bad)
+    assert any("no revision of the .ksy decodes it" in m for m in rep.mismatches), rep.mismatches
+    assert ksy_check.check_file(GOLD / "memvid-sdk-2.0.160" / "vectors-8d.mv2", Bad).ok
 
 
 def test_checker_sees_every_part(Mv2):
     reports = ksy_check.check_all(GOLD_FILES, Mv2)
     assert all(r.ok for r in reports)
-    assert {r.summary["revision"] for r in reports} == {"memvid-2.0.160", "memvid-2.0.123"}
+    assert {r.summary["revision"] for r in reports} == set(REVISIONS)  # a gold folder for every revision
     assert sum(r.summary["time_index"] not in ("none", "skipped") for r in reports) >= 20
     assert all("sentinel at" in r.summary["wal"] for r in reports)
     assert any(r.summary.get("memories", "none") != "none" for r in reports)  # the memory-cards file

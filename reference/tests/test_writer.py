@@ -38,7 +38,7 @@ def test_put_seal_reopen(path):
         b = m.put(b"\xff\xfe raw bytes", timestamp=1700000001)
         assert (a, b) == (0, 1)
     with mv2.open(path) as m:
-        f = m.frame("mv2://profile/allergy")
+        f = m.frame("mv2://profile/allergy", index_lines=True)
         assert f["text"].startswith("The user is allergic to penicillin.\ntitle: Allergy\nuri: mv2://profile/allergy\ntrack: profile\ntags: health\nlabels: medical")
         assert f["metadata"] == {"n": "3", "source": '"intake"'}
         assert (f["kind"], f["track"], f["status"], f["pending"]) == ("fact", "profile", "active", False)
@@ -73,7 +73,8 @@ def test_supersede_links_both_ways(path):
         assert m.blob(2) == m.blob(1) == b"version two"
         assert [e["frame_id"] for e in m.timeline()] == [2]
         assert m.frame("mv2://doc")["id"] == 2
-        assert "tags: retagged" in f2["text"]
+        assert "tags: retagged" in m.frame(2, index_lines=True)["text"]
+        assert f2["text"] == "version two"  # shown without the lines memvid appends for its index
     assert analyze(path).ok
 
 
@@ -103,8 +104,6 @@ def test_errors_leave_the_file_unchanged(path):
             m.supersede(0, "x", timestamp=3)
         with pytest.raises(UsageError, match="lone surrogate"):
             m.put("bad \ud800 text", timestamp=3)
-        with pytest.raises(UsageError, match="timestamp is required"):
-            m.put("no time")
         with pytest.raises(UsageError, match="64-bit"):
             m.put("too late", timestamp=1 << 63)
         with pytest.raises(UsageError, match="limit"):
@@ -351,3 +350,50 @@ def test_a_writer_reopens_a_file_replaced_under_it(path, monkeypatch):
     with mv2.open(path) as m:
         assert m.frame("mv2://race")["text"].startswith("written after the race")
     assert os.path.exists(path) and analyze(path).ok
+
+
+def test_put_without_timestamp_records_the_current_time(path):
+    import time
+
+    before = int(time.time())
+    with mv2.create(path) as m:
+        m.put("now")
+    after = int(time.time())
+    with mv2.open(path) as m:
+        assert before <= m.frame(0)["timestamp"] <= after
+    with mv2.create(path, overwrite=True, clock=lambda: 42) as m:
+        m.put("from the clock")
+        m.put("explicit", timestamp=7)
+    with mv2.open(path) as m:
+        assert [f["timestamp"] for f in m.frames()] == [42, 7]
+
+
+def test_create_over_an_existing_file_needs_overwrite(path):
+    with mv2.create(path) as m:
+        m.put("old", timestamp=1)
+    with pytest.raises(UsageError, match="already exists"):
+        mv2.create(path)
+    with mv2.open(path) as m:
+        assert m.frame_count == 1  # untouched
+    with mv2.create(path, overwrite=True) as m:
+        m.put("new", timestamp=2)
+    with mv2.open(path) as m:
+        assert [f["text"] for f in m.frames()] == ["new"]
+    with mv2.open(path, "a"):
+        from mv2 import LockedError
+
+        with pytest.raises(LockedError):
+            mv2.create(path, overwrite=True)  # never under another writer
+    assert mv2.open(path).frame_count == 1
+
+
+def test_a_small_memory_stays_small(path):
+    with mv2.create(path) as m:
+        m.put("The user is allergic to penicillin.", timestamp=1)
+        m.put("The user lives in Lisbon.", timestamp=2)
+    assert path.stat().st_size < 100_000  # the default WAL is 64 KiB
+    with mv2.open(path, "a") as m:  # a bigger session grows the WAL, and gives the room back at close
+        m.put_many([{"content": f"note {i} " + "x" * 500, "timestamp": i} for i in range(400)])
+        assert m.stats()["wal_size"] > mv2.DEFAULT_WAL_SIZE
+    with mv2.open(path) as m:
+        assert m.stats()["wal_size"] == mv2.DEFAULT_WAL_SIZE and m.frame_count == 402

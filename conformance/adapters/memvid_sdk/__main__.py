@@ -14,6 +14,9 @@ up only by URI, so it cannot enumerate superseded or deleted frames, nor give th
 the canonical dump. Nor ``write``: memvid's writer adds tags, labels and metadata of its own
 and has no supersede-by-id, so an operation script cannot be followed faithfully. Nor
 ``recover``: without a dump its result could not be judged.
+
+``workload`` (``hp1_workload.py``): memvid-sdk's own write calls one at a time, and ``state``,
+the active documents of its timeline, so that crash exploration can judge its writer.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ os.environ["MEMVID_TELEMETRY"] = "0"  # set before the import: memvid reads it w
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # mv2_conformance.serve from a checkout
 
 import memvid_sdk  # noqa: E402
-from mv2_conformance.serve import serve  # noqa: E402
+from mv2_conformance.serve import Skip, serve  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import hp1_workload  # noqa: E402
+
+hp1_workload.Skip = Skip  # declined commands are reported as skipped
 
 
 def _open(path: str):
@@ -71,8 +79,8 @@ def find(req: dict) -> dict:
 HELLO = {
     "protocol": 1,
     "implementation": {"name": "memvid-sdk", "version": metadata.version("memvid-sdk"), "language": "python+rust"},
-    "capabilities": ["verify", "find", "find-vec"],
+    "capabilities": ["verify", "find", "find-vec", "workload"],
 }
 
 if __name__ == "__main__":
-    serve(HELLO, {"verify": verify, "find": find})
+    serve(HELLO, {"verify": verify, "find": find, **hp1_workload.HANDLERS})

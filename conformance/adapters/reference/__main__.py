@@ -19,6 +19,9 @@ from mv2 import script  # noqa: E402
 from mv2.errors import MV2Error  # noqa: E402
 from mv2_conformance.serve import serve  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import hp1_workload  # noqa: E402
+
 
 def _error(code, offset, message) -> dict:
     return {"ok": False, "error": {"code": code, "offset": offset, "message": message}}
@@ -83,8 +86,9 @@ def find(req: dict) -> dict:
 HELLO = {
     "protocol": 1,
     "implementation": {"name": "mv2-reference", "version": metadata.version("mv2"), "language": "python"},
-    "capabilities": ["verify", "dump", "write", "recover", "find", "find-vec"],
+    "capabilities": ["verify", "dump", "write", "recover", "find", "find-vec", "workload", "regions"],
 }
 
 if __name__ == "__main__":
-    serve(HELLO, {"verify": verify, "dump": dump, "write": write, "recover": recover, "find": find})
+    serve(HELLO, {"verify": verify, "dump": dump, "write": write, "recover": recover, "find": find,
+                  **hp1_workload.HANDLERS})

@@ -8,7 +8,7 @@ when something unexpected broke. stdout carries nothing else; print diagnostics 
 
 Declare in ``CAPABILITIES`` only what you implement; the runner skips the rest. Then::
 
-    mv2-conformance run --adapter "proc:python path/to/adapter.py"
+    .venv/bin/mv2-conformance run --adapter "proc:python3 path/to/adapter.py"
 
 Start with ``verify`` and ``dump``: they cover the gold and invalid families.
 """

@@ -49,9 +49,13 @@ def main() -> None:
     target = sys.argv[2] if len(sys.argv) > 2 else ""
     ref = _reference()
     honest = {"verify": ref.verify, "dump": ref.dump, "write": ref.write, "recover": ref.recover, "find": ref.find}
-    hello = dict(ref.HELLO, implementation={"name": f"fake-{mode}", "version": "0"})
+    # Only the read and whole-file commands: the crash families have fake_writer.py.
+    caps = [c for c in ref.HELLO["capabilities"] if c in honest]
+    hello = dict(ref.HELLO, implementation={"name": f"fake-{mode}", "version": "0"}, capabilities=caps)
     if mode == "badhello":
         hello["protocol"] = 2
+    if mode == "notantivy":  # an honest implementation without a full-text index (spec 9.1)
+        hello["capabilities"] = [c for c in hello["capabilities"] if c != "find"]
 
     def handler(cmd):
         def handle(req: dict) -> dict:

@@ -113,3 +113,23 @@ __all__ = [
     "Frame", "FRAME_MIN_SIZE", "DocMetadata", "TextChunkManifest", "FrameStatus", "FrameRole",
     "AnchorSource", "EnrichmentState", "CanonicalEncoding", "ByteVec",
 ]
+
+from .bincode import describe  # noqa: E402
+
+describe(DocGps, latitude="Degrees, WGS 84.", longitude="Degrees, WGS 84.")
+describe(DocExif, make="Camera make.", model="Camera model.", lens="Lens.", datetime="Capture time, as EXIF text.",
+         gps="Position.")
+describe(AudioSegment, start_seconds="Segment start.", end_seconds="Segment end.", label="Segment label.")
+describe(DocAudio, duration_secs="Duration.", sample_rate_hz="Sample rate.", channels="Channel count.",
+         bitrate_kbps="Bit rate.", codec="Codec name.", segments="Labelled time segments.",
+         tags="Audio tags (ID3 and the like).")
+describe(MediaManifest, kind="Media kind (`image`, `audio`, `video`...).", mime="MIME type.",
+         bytes="Size of the original media.", filename="Original file name.", duration_ms="Duration.",
+         width="Pixels.", height="Pixels.", codec="Codec name.")
+describe(DocMetadata, mime="MIME type of the input.", bytes="Size of the input.", hash="Hash of the input, as text.",
+         width="Image width.", height="Image height.", colors="Dominant colours.", caption="Caption.",
+         exif="EXIF data of an image.", audio="Audio properties.", media="Media description.")
+describe(TextChunkRange, start="First character (Unicode scalar value) of the chunk.",
+         end="One past its last character.")
+describe(TextChunkManifest, chunk_chars="Target chunk size in characters.",
+         chunks="Character ranges of the chunks, in `chunk_index` order.")

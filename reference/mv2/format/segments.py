@@ -148,3 +148,12 @@ describe(SketchEntrySmall, simhash="64-bit SimHash of the frame's tokens.", term
 describe(LexDocument, frame_id="Frame id (the uri says `memvid://frame/<id>`).", tokens="Tokens.",
          tags="Tags as a map.", content="Indexed text.", content_lower="Lower-cased text.",
          uri="`memvid://frame/<id>`.", title="None.", sections="Text sections.")
+describe(HnswUpperNode, zero_node="The node's index in layer 0 (and in `features`, `ids`).",
+         next_node="Index of this node in the layer below.",
+         neighbors="Always 16 neighbour slots, indexes in this layer; `u64::MAX` marks an empty slot.")
+describe(LexSection, offset="Character offset of the section in the document.", content="Section text.",
+         content_lower="Section text lower-cased.")
+describe(TrackHeader, magic='ASCII "MVMC" or "MVLM".', version="1.",
+         length="Length of the zstd-compressed body that follows.")
+describe(ReplayHeader, magic='ASCII "MV2RPLY!".', version="1.", session_count="Sessions that follow.",
+         total_size="Length of the whole segment.")

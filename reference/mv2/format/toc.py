@@ -279,3 +279,49 @@ describe(SegmentCommon, segment_id="Catalog-wide id.", bytes_offset="Absolute of
 describe(TicketRef, issuer="`free-tier` in SDK files.", seq_no="Ticket sequence number.",
          expires_in_secs="0 = never.", capacity_bytes="Capacity limit the writer enforces.",
          verified="Whether the ticket's signature was checked.")
+describe(SegmentMeta, id="Segment id.", frame_range="Frames covered, `[start, end)`.",
+         primary_checksum="BLAKE3 of the segment.", compression="Segment compression.",
+         bytes_offset="Absolute offset.", bytes_length="Length.")
+describe(LexIndexManifest, doc_count="Documents in the index.", generation="Index generation.",
+         bytes_offset="Absolute offset of the index (a tar of the Tantivy directory).", bytes_length="Its length.",
+         checksum="BLAKE3 of the index bytes.")
+describe(ClipIndexManifest, bytes_offset="Absolute offset.", bytes_length="Length.",
+         vector_count="Number of image embeddings.", dimension="Embedding dimension.",
+         checksum="BLAKE3 of the segment.", model_name="Image-embedding model name.")
+describe(TemporalTrackManifest, bytes_offset="Absolute offset of the `MVTN` segment.", bytes_length="Its length.",
+         entry_count="Temporal mentions.", anchor_count="Temporal anchors.", checksum="BLAKE3 of the segment.",
+         flags="Track flags.")
+describe(MemoriesTrackManifest, bytes_offset="Absolute offset of the `MVMC` segment.", bytes_length="Its length.",
+         card_count="Number of cards (9.6).", entity_count="Distinct entities; informative.",
+         checksum="BLAKE3 of the whole segment.")
+describe(LogicMeshManifest, bytes_offset="Absolute offset of the `MVLM` segment.", bytes_length="Its length.",
+         node_count="Graph nodes.", edge_count="Graph edges.", checksum="BLAKE3 of the whole segment.")
+describe(SegmentSpan, frame_start="First frame id covered.", frame_end="Last frame id covered (inclusive).",
+         page_start="First page (0 when the input has no pages).", page_end="Last page.",
+         token_start="First token position.", token_end="Last token position.")
+describe(LexSegmentDescriptor, common="Offset, length, checksum and span.",
+         doc_count="Number of `LexDocument`s in the segment (9.4).")
+describe(VecSegmentDescriptor, common="Offset, length, checksum and span.",
+         vector_count="Number of vectors in the segment.", dimension="Vector dimension.",
+         vector_compression="`none` in every file seen.")
+describe(TimeSegmentDescriptor, common="Offset, length, checksum and span.",
+         entry_count="Entries of the `MVTI` block.")
+describe(TemporalSegmentDescriptor, common="Offset, length, checksum and span.",
+         entry_count="Temporal mentions.", anchor_count="Temporal anchors.", flags="Segment flags.")
+describe(TantivySegmentDescriptor, common="Offset, length and checksum of one Tantivy file; span None.",
+         path="File name inside the Tantivy directory; equals a `lex_segments` path.")
+describe(SegmentStats, doc_count="Documents (lexical entries).", vector_count="Vectors (vector entries).",
+         time_entries="Entries (time entries).", bytes_uncompressed="Segment length before compression.",
+         build_micros="Build time in microseconds (wall clock; not reproducible).")
+describe(IndexSegmentRef, kind="Which descriptor list the entry mirrors.",
+         common="Copy of that descriptor's `SegmentCommon`.", stats="Counts of that descriptor.")
+describe(Uuid, len="Serde byte-string length: always 16.", bytes="The UUID's 16 bytes, in RFC 9562 order.")
+describe(MemoryBinding, memory_id="Id of the hosted memory.", memory_name="Its name.",
+         bound_at="When the file was bound, RFC 3339 text (chrono `DateTime<Utc>`).", api_url="Service URL.")
+describe(ReplayManifest, segment_offset="Absolute offset of the `MV2RPLY!` segment.",
+         segment_size="Its length (equals the segment header's `total_size`).",
+         session_count="Recorded sessions.", total_actions="Actions over all sessions.", version="1.")
+describe(EnrichmentTask, frame_id="Frame awaiting enrichment.", created_at="Unix seconds when queued.",
+         chunks_done="Chunks enriched so far.", chunks_total="Chunks to enrich.")
+describe(EnrichmentQueue, tasks="Pending tasks; empty in every SDK file.",
+         updated_at="Unix seconds of the last change; 0 when never changed.")

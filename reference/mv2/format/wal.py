@@ -103,3 +103,5 @@ describe(WalEntryData,
 describe(LexWalBatch, generation="Commit generation of the checkpoint.", doc_count="Tantivy document count.",
          checksum="BLAKE3 over, per file sorted by path, BLAKE3(file) then the path.",
          segments="The packed Tantivy files at this checkpoint.")
+describe(EmbeddedLexSegment, path="File name inside the Tantivy directory.", bytes_offset="Absolute offset.",
+         bytes_length="Length.", checksum="BLAKE3 of the file's bytes.")

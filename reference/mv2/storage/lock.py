@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 
-from ..errors import LockedError
+from ..errors import LockedError, StorageIOError
 
 
 def lock_exclusive(fd: int, path: str | os.PathLike) -> None:
@@ -19,6 +19,8 @@ def lock_exclusive(fd: int, path: str | os.PathLike) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         raise LockedError(f"{os.fspath(path)} is open for writing by another process") from None
+    except OSError as exc:  # a file system without locks, say: never a raw OSError
+        raise StorageIOError(f"cannot lock {os.fspath(path)}: {exc.strerror or exc}") from None
 
 
 def unlock(fd: int) -> None:
@@ -36,7 +38,7 @@ def is_current(fd: int, path: str | os.PathLike) -> bool:
     lock of a file nobody will read again: it must reopen (spec 12.5, R-DUR-005)."""
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except OSError:
         return False
     own = os.fstat(fd)
     return (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino)

@@ -246,12 +246,10 @@ def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "st
         try:
             with paused_gc():  # a frame state per frame: many allocations, no cycles (format/gcpause.py)
                 snap = _read_snapshot(src, **kw)
-        except (CorruptFileError, UsageError, StorageIOError) as exc:
+        except MV2Error as exc:
             changed = _changed(src, path)
             src.close()
-            if isinstance(exc, StorageIOError) and exc.code not in ("MV2-E-FILE-CHANGED",):
-                raise
-            if isinstance(exc, UsageError) and not changed:
+            if isinstance(exc, StorageIOError) and exc.code != "MV2-E-FILE-CHANGED":
                 raise
             key = (exc.code, exc.offset)
             if not changed and key == previous:
@@ -259,6 +257,9 @@ def read_snapshot(path_or_source, *, apply_wal: bool = True, wal_mode: str = "st
             previous = None if changed else key
             _pause(attempt)
             continue
+        except BaseException:
+            src.close()
+            raise
         if not _changed(src, path):
             return snap
         snap.close()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import blake3
 import numpy as np
 
-from ..errors import CorruptFileError, MV2Error
+from ..errors import CODES, CorruptFileError, MV2Error, UnsupportedError
 from ..format.bincode import to_plain
 from ..format.footer import FOOTER_SIZE
 from ..format.gcpause import paused_gc
@@ -32,13 +32,16 @@ from ..format.vecseg import decode_vec_segment
 from ..format.segments import (
     SKETCH_HEADER_SIZE,
     SKETCH_MAGIC,
+    SKETCH_SMALL,
     CatalogLexSegment,
     SketchHeader,
 )
 from ..format.time_index import ENTRY_DTYPE, TIME_ENTRY_SIZE, TIME_HEADER_SIZE, TIME_MAGIC, decode_entries, is_sorted
 from ..format.wal import WAL_RECORD_HEADER_SIZE
+from ..format.sketch import sketch_entry
 from .wal import checkpoint_problem, intact_records_after, wal_region
 from .snapshot import Snapshot, check_frame_links, read_snapshot
+from .view import frame_text
 from .source import Source
 
 EMPTY_BLAKE3 = blake3.blake3(b"").digest()
@@ -51,6 +54,10 @@ class Finding:
     offset: int | None
     message: str
     severity: str = "error"
+
+    @property
+    def kind(self) -> str:
+        return CODES[self.code].kind
 
     def to_json(self) -> dict:
         return {"code": self.code, "offset": self.offset, "message": self.message, "severity": self.severity}
@@ -86,6 +93,8 @@ class Analysis:
     frame_count: int = 0
     pending: int = 0
     snapshot: Snapshot | None = None
+    header: dict | None = None
+    """The header, when there is no snapshot but the header could be read (an unknown revision)."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -177,6 +186,10 @@ class _Verifier:
             snap = read_snapshot(self.src)
         except CorruptFileError as exc:
             self.fail(exc.code, exc.offset, exc.message, fatal=True)
+        except UnsupportedError as exc:
+            if exc.code == "MV2-E-TOC-REVISION":
+                self.map_without_toc()
+            self.fail(exc.code, exc.offset, exc.message, fatal=True)
         self.s = snap
         a = self.a
         a.snapshot = snap
@@ -201,6 +214,27 @@ class _Verifier:
         self.region("TOC", "toc", c.toc_offset, c.toc_len, "footer.toc_hash and toc.toc_checksum").status = "ok"
         self.region("footer", "footer", c.footer_offset, FOOTER_SIZE - 8, "self-validating (magic, length, hash)").status = "ok"
         self.region("footer generation", "footer", c.footer_offset + FOOTER_SIZE - 8, 8, "nothing").status = "uncovered"
+
+    def map_without_toc(self) -> None:
+        """An unknown revision: place what needs no TOC (storage/partial.py)."""
+        from .partial import map_without_toc
+
+        m = map_without_toc(self.src)
+        h, c = m.header, m.commit
+        self.a.generation = c.generation
+        self.a.header = dict(h, toc_offset=c.toc_offset, toc_len=c.toc_len)
+        self.region("header", "header", 0, DATA_FIELDS_END, "structure (fields not checked against the TOC)")
+        self.region("header reserved", "header", DATA_FIELDS_END, HEADER_SIZE - DATA_FIELDS_END, "must be zero")
+        self.region("WAL region", "wal", h["wal_offset"], h["wal_size"], "per-record BLAKE3 up to the sentinel")
+        for seq, off, length in m.wal_records:
+            self.region(f"WAL record seq {seq}", "wal-record", h["wal_offset"] + off, length, "record BLAKE3").status = "ok"
+        data_start = h["wal_offset"] + h["wal_size"]
+        self.region("data area (laid out by the TOC)", "data", data_start, c.toc_offset - data_start, "the TOC's manifests")
+        self.region("TOC (unknown revision)", "toc", c.toc_offset, c.toc_len, "footer.toc_hash and toc.toc_checksum").status = "ok"
+        self.region("footer", "footer", c.footer_offset, FOOTER_SIZE - 8, "self-validating (magic, length, hash)").status = "ok"
+        self.region("footer generation", "footer", c.footer_offset + FOOTER_SIZE - 8, 8, "nothing").status = "uncovered"
+        if m.wal_problem is not None:
+            self.fail(m.wal_problem.code, m.wal_problem.offset, m.wal_problem.message)
 
     def header_against_toc(self) -> None:
         s, h, c = self.s, self.s.header, self.s.commit
@@ -248,10 +282,24 @@ class _Verifier:
 
     def frames(self) -> None:
         # The reader has checked the committed frames; pending records add frames and links.
+        frames = [fr.fields for fr in self.s.frames]
         try:
-            check_frame_links([fr.fields for fr in self.s.frames], self.s.commit.toc_offset)
+            check_frame_links(frames, self.s.commit.toc_offset)
         except CorruptFileError as exc:
             self.fail(exc.code, exc.offset, exc.message)
+            return
+        # R-FRM-003: a superseded frame names its replacement, which names it back; only a
+        # superseded frame names a replacement (a tombstone clears the link, 4.6).
+        for f in frames:
+            sb = f["superseded_by"]
+            if f["status"] == "superseded" and (sb is None or frames[sb]["supersedes"] != f["id"]):
+                self.fail("MV2-E-TOC-LINK", self.s.commit.toc_offset,
+                          f"frame {f['id']} is superseded, but superseded_by = {sb} does not name a frame that supersedes it")
+                return
+            if sb is not None and f["status"] != "superseded":
+                self.fail("MV2-E-TOC-LINK", self.s.commit.toc_offset,
+                          f"frame {f['id']} is {f['status']} but names superseded_by = {sb}")
+                return
 
     # -- regions -------------------------------------------------------------------------------
     # Regions a reader reads. Mirrors (index_segments) are checked separately; replay and legacy
@@ -384,8 +432,18 @@ class _Verifier:
                 or hdr.entry_count != m["entry_count"] or hdr.entry_size != m["entry_size"]:
             self.fail("MV2-E-SEG-DECODE", off, "sketch track header disagrees with its manifest or length")
             return
-        if hdr.entry_count != len(self.s.committed_frames):
-            self.warn("MV2-W-SKETCH-STALE", off, f"sketch track has {hdr.entry_count} entries for {len(self.s.committed_frames)} frames; memvid's search pre-filter will misattribute entries")
+        committed = [fr for fr in self.s.frames if not fr.pending]
+        if hdr.entry_count != len(committed):
+            self.warn("MV2-W-SKETCH-STALE", off, f"sketch track has {hdr.entry_count} entries for {len(committed)} frames; memvid's search pre-filter will misattribute entries")
+            return
+        if not self.deep or hdr.entry_size != SKETCH_SMALL:
+            return  # only the small entry's computation is specified (9.3)
+        for k, fr in enumerate(committed):  # R-SKT-003: entry k is computed from frame k's text
+            at = SKETCH_HEADER_SIZE + SKETCH_SMALL * k
+            if bytes(data[at:at + SKETCH_SMALL]) != sketch_entry(frame_text(self.s, fr)):
+                self.fail("MV2-E-SKETCH-MISMATCH", off + at,
+                          f"sketch entry {k} is not the entry computed from frame {fr.id}'s text")
+                return
 
     def memories(self) -> None:
         found = self._track("memories_track", "memories track")
