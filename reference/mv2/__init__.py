@@ -17,7 +17,7 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # The writer and its NumPy, Tantivy and hnswlib imports load on first use, so that a
+    # The writer and its NumPy and Tantivy imports load on first use, so that a
     # command such as `mv2 --help` starts in a fraction of the time.
     if name == "__version__":
         from importlib.metadata import version

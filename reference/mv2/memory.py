@@ -68,6 +68,9 @@ class Memory:
         self._wal_base = file.wal_size if file is not None else 0  # the WAL size close() returns to
         self._embedder = embedder
         self._search_cache: dict = {}
+        self._lex_search = None  # index.context.LexSearch of this snapshot, made on the first find
+        self._version = 0  # changes since the snapshot was read: search state is kept per version
+        self._touched: set[int] = set()  # frames those changes superseded or deleted
         self._snap = snap
         self._file = file
         self._clock = clock
@@ -383,6 +386,11 @@ class Memory:
             rec = wal_record(seq, p, e, offset=pos)
             pos += 48 + len(p)
             fid = self._replayer.apply(rec)
+            self._version += 1
+            v = e["value"]
+            for key in ("target_frame_id", "supersedes_frame_id"):
+                if v.get(key) is not None:
+                    self._touched.add(v[key])
             if fid is not None:
                 ids.append(fid)
                 if e["value"]["embedding"] is not None:
@@ -514,8 +522,13 @@ class Memory:
             return text if index_lines else _strip(text, fields)
 
         if as_of_frame is None and as_of_ts is None:
+            view = self._search_cache.get("time")
+            if view is None:
+                from .index.time import TimelineView
+
+                view = self._search_cache["time"] = TimelineView(self._snap)  # kept: O(k + log n) per call
             return [e.to_json() for e in _timeline(self._snap, lambda fs: strip_index_lines(frame_text(self._snap, fs), fs.fields),
-                                                     since=since, until=until, reverse=reverse, limit=limit)]
+                                                     since=since, until=until, reverse=reverse, limit=limit, view=view)]
         visible = self.as_of(frame=as_of_frame, timestamp=as_of_ts)
         rows = sorted((self._snap.frames[i].fields["timestamp"], i) for i in visible
                       if self._snap.frames[i].fields["role"] == "document")
@@ -562,32 +575,37 @@ class Memory:
 
     # -- search ---------------------------------------------------------------------------------
     def _drop_search_cache(self) -> None:
-        for ctx in self._search_cache.values():
-            index = getattr(ctx, "index", None)
-            if index is not None:
-                index.close()
+        if self._lex_search is not None:
+            self._lex_search.close()
+            self._lex_search = None
         self._search_cache.clear()
+        self._version = 0
+        self._touched = set()
 
     def _lex_context(self, statuses: tuple):
-        key = ("lex", statuses)
-        if self._dirty:
-            self._drop_search_cache()  # unsealed writes: search what the memory holds now
-        if key not in self._search_cache:
-            from .index.context import build_context
+        # Kept for the snapshot's life; unsealed changes are searched as the next commit
+        # would index them, at a cost that grows with them, not with the file.
+        if self._lex_search is None:
+            from .index.context import LexSearch
 
-            self._search_cache[key] = build_context(self._snap, lambda fs: frame_text(self._snap, fs), statuses=statuses)
-        return self._search_cache[key]
+            self._lex_search = LexSearch(self._snap, lambda fs: frame_text(self._snap, fs))
+        return self._lex_search.context(statuses, self._version, self._touched)
 
     def _vector_index(self, statuses: tuple):
         from .index.vecsearch import VectorIndex
 
         key = ("vec", statuses)
-        if self._dirty:
-            self._drop_search_cache()
-        if key not in self._search_cache:
-            allowed = {fs.id for fs in self._snap.frames if fs.fields["status"] in statuses}
-            self._search_cache[key] = VectorIndex(*self._vectors.select(allowed))
-        return self._search_cache[key]
+        hit = self._search_cache.get(key)
+        if hit is None or hit[0] != self._version:
+            # The store's rows are searched in place, with a mask of the allowed statuses.
+            frames = self._snap.frames
+            ids, matrix, norms = self._vectors.rows()
+            ok = np.fromiter((fs.fields["status"] in statuses for fs in frames), dtype=bool, count=len(frames))
+            allowed = np.zeros(len(ids), dtype=bool)
+            known = (ids >= 0) & (ids < len(frames))
+            allowed[known] = ok[ids[known]]
+            hit = self._search_cache[key] = (self._version, VectorIndex(ids, matrix, norms=norms, allowed=allowed))
+        return hit[1]
 
     def _statuses(self, include) -> tuple:
         known = ("active", "superseded", "deleted")
@@ -689,7 +707,9 @@ class Memory:
         idx = self._vector_index(statuses)
         mask = None
         if since is not None or until is not None or visible is not None:
-            ts = np.asarray([self._snap.frames[int(i)].fields["timestamp"] for i in idx.ids], dtype=np.int64)
+            frames = self._snap.frames
+            ts = np.asarray([frames[i].fields["timestamp"] if 0 <= i < len(frames) else 0 for i in idx.ids.tolist()],
+                            dtype=np.int64)
             mask = np.ones(len(ts), dtype=bool)
             if since is not None:
                 mask &= ts >= since

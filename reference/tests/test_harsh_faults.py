@@ -607,3 +607,23 @@ def test_decompressed_bytes_are_bounded_by_the_file_size(tmp_path):
         with pytest.raises(mv2.MV2Error) as exc:
             b"".join(s.iter_canonical(fs))
         assert exc.value.code == "MV2-E-LIMIT"
+
+
+def test_chunked_hash_equals_the_whole_one(tmp_path):
+    """Verify hashes regions in bounded chunks (storage/source.py); the digest is the same."""
+    import blake3
+
+    from mv2.storage import source as S
+
+    data = os.urandom(3 * 1000 + 17)
+    p = tmp_path / "bytes"
+    p.write_bytes(data)
+    old = S._HASH_CHUNK
+    S._HASH_CHUNK = 1000
+    try:
+        with S.Source.open(p) as src:
+            assert src.blake3(5, len(data) - 5, what="x") == blake3.blake3(data[5:]).digest()
+            with pytest.raises(mv2.MV2Error):
+                src.blake3(5, len(data), what="x")
+    finally:
+        S._HASH_CHUNK = old

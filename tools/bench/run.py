@@ -533,7 +533,7 @@ def versions() -> dict:
     from importlib import metadata
 
     out = {}
-    for pkg in ("mv2", "construct", "blake3", "zstandard", "tantivy", "numpy", "hnswlib", "regex", "memvid-sdk", "rich"):
+    for pkg in ("mv2", "construct", "blake3", "zstandard", "tantivy", "numpy", "regex", "memvid-sdk", "rich"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -806,7 +806,7 @@ def markdown(report: dict) -> str:
     L.append(f"| Python | {m['python']} |")
     L.append(f"| mv2 | {v.get('mv2')}, git {m.get('mv2_git')} |")
     L.append("| mv2 dependencies | " + ", ".join(f"{k} {v.get(k)}" for k in
-                                                 ("construct", "blake3", "zstandard", "tantivy", "numpy", "hnswlib", "regex")) + " |")
+                                                 ("construct", "blake3", "zstandard", "tantivy", "numpy", "regex")) + " |")
     L.append(f"| memvid-sdk | {v.get('memvid-sdk')} |")
     L.append(f"| Load average (1/5/15 min) at start → end | {' / '.join(map(str, report['load_start']))} → "
              f"{' / '.join(map(str, report['load_end']))} |")

@@ -3,16 +3,20 @@
 * The Tantivy files are taken from ``segment_catalog.tantivy_segments`` when present (memvid
   prefers that list), else from ``indexes.lex_segments``; only files whose BLAKE3 matches are
   used.
-* When pending WAL records add frames, or the file has no Tantivy files, the index is rebuilt
-  from the frames (as memvid's recovery does), so that what a reader shows is searchable.
+* When frames changed since the commit (pending WAL records, or a writer's unsealed puts,
+  supersedes and deletes), the index searched is the one the next commit would write
+  (:class:`LexSearch`), so that what a reader shows is searchable; a file without Tantivy
+  files gets an index built from its frames.
 * Searching inactive frames (``include`` beyond ``active``) uses a transient index built from
   those frames' text: the file's own index covers active frames only.
 * The sketch pre-filter uses the file's sketch track, extended with entries computed for
-  pending frames; a file without a sketch track is searched without pre-filter.
+  pending frames, built the first time a search asks for it; a file without a sketch track
+  is searched without pre-filter.
 """
 
 from __future__ import annotations
 
+import json
 
 from ..format.sketch import decode_track, sketch_entry
 from ..storage.view import children_of
@@ -44,16 +48,6 @@ def stored_sketches(snap) -> list[bytes] | None:
     return None if data is None else decode_track(data)
 
 
-def _sketch_entries(snap, text_of) -> list[bytes] | None:
-    entries = stored_sketches(snap)
-    if entries is None:
-        return None
-    for fs in snap.frames[len(entries):]:
-        if fs.pending:
-            entries.append(sketch_entry(text_of(fs)))
-    return entries
-
-
 def chunk_context(snap, frame_id: int):
     """(start, end, text) of the passage memvid cuts snippets from (its resolve_chunk_context)."""
     fs = snap.frames[frame_id]
@@ -83,22 +77,170 @@ def chunk_context(snap, frame_id: int):
     return 0, len(b), b.decode("utf-8", errors="replace")
 
 
+class _Fields:
+    """The frames' field dicts, by id, without copying the frame list."""
+
+    def __init__(self, frames):
+        self._frames = frames
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __getitem__(self, i: int) -> dict:
+        return self._frames[i].fields
+
+    def __iter__(self):
+        return (fs.fields for fs in self._frames)
+
+
+def lex_docs(frames, start: int, text_of, statuses=("active",)) -> list[lex.LexDoc]:
+    """The full-text documents of the frames from id ``start`` on whose status is in
+    ``statuses``, as a commit indexes them (extracted images have none)."""
+    return [lex.LexDoc(fs.id, fs.fields["timestamp"], text_of(fs) or "", tuple(fs.fields["tags"]),
+                       tuple(fs.fields["labels"]), fs.fields["track"], fs.fields["uri"])
+            for fs in frames[start:] if fs.fields["status"] in statuses and fs.fields["role"] != "extracted_image"]
+
+
+def _extendable(files: list[tuple[str, bytes]]) -> bool:
+    """Whether a commit would extend this index by a segment rather than rebuild it
+    (the test :func:`lex.extend` makes)."""
+    try:
+        d = dict(files)
+        meta = json.loads(d["meta.json"])
+        return len(meta.get("segments", [])) + 1 <= lex.MAX_SEGMENTS and lex._is_ours(meta, d)
+    except Exception:  # noqa: BLE001 - anything unexpected: the commit would rebuild
+        return False
+
+
+class LexSearch:
+    """The lexical search state of one snapshot, kept for the life of a handle.
+
+    * With no unsealed change, the file's own index is searched, opened once.
+    * After puts, supersedes or deletes that are not sealed yet, the index searched is the
+      one the next commit would write, built the same way: the committed index extended by
+      one segment holding the new documents, with the documents of frames that stopped
+      being active deleted (spec 9.1). The committed segments are hard-linked, not
+      rewritten, so this costs time in proportion to the unsealed documents, not the file,
+      and the hits are exactly those the file gives once sealed. When the commit would
+      rebuild the index instead (a file whose index another writer made, or one at its
+      segment limit), the index of the frames as they are is built at the first such search
+      and extended from then on, until a frame in it stops being active (deleted documents
+      count in BM25 statistics; the rebuilt index would have none).
+    * Searching superseded or deleted frames uses a transient index of those frames' text.
+    """
+
+    def __init__(self, snap, text_of):
+        self.snap = snap
+        self.text_of = text_of
+        self._file_index: LexIndex | None = None
+        self._file_index_done = False
+        self._base: tuple[LexIndex, int, frozenset, bool] | None = None  # index, frames covered, active ids then, extendable
+        self._views: dict[tuple, tuple[int, FindContext]] = {}
+        self._lowered: dict[int, str] = {}
+        self._stored_sketches: list[bytes] | None | bool = False
+
+    # -- the indexes ----------------------------------------------------------------------------
+    def _committed_index(self) -> LexIndex | None:
+        if not self._file_index_done:
+            files = _index_files(self.snap)
+            self._file_index = LexIndex(files) if files is not None else None
+            self._file_index_done = True
+        return self._file_index
+
+    def _base_index(self, touched=None) -> tuple[LexIndex, int, frozenset, bool]:
+        """The index unsealed changes extend, the number of frames it covers, the ids of the
+        frames that were active in it, and whether the commit would extend it."""
+        if self._base is None:
+            committed = self.snap.toc["frames"]
+            files = _index_files(self.snap) if committed else None
+            if files is not None and _extendable(files):
+                base = self._committed_index()
+                self._base = (base, len(committed), frozenset(f["id"] for f in committed if f["status"] == "active"), True)
+            else:
+                self._base = self._rebuilt()
+        elif not self._base[3] and self._deleted(self._base, touched):
+            # The commit will rebuild the index without the documents of frames deleted or
+            # superseded since: so must the search, as deleted documents count in BM25.
+            self._base[0].close()
+            self._base = None
+            self._base = self._rebuilt()
+        return self._base
+
+    def _rebuilt(self) -> tuple[LexIndex, int, frozenset, bool]:
+        frames = self.snap.frames
+        n = len(frames)
+        idx = LexIndex.of_documents(lex_docs(frames, 0, self.text_of))
+        return (idx, n, frozenset(fs.id for fs in frames[:n] if fs.fields["status"] == "active"), False)
+
+    def _deleted(self, base, touched) -> list[int]:
+        _, _, active, _ = base
+        frames = self.snap.frames
+        ids = active if touched is None else [i for i in touched if i in active]
+        return [i for i in ids if frames[i].fields["status"] != "active"]
+
+    def _unsealed_index(self, touched) -> LexIndex:
+        base = self._base_index(touched)
+        docs = lex_docs(self.snap.frames, base[1], self.text_of)
+        return base[0].extended(self._deleted(base, touched), docs)
+
+    # -- contexts ------------------------------------------------------------------------------
+    def context(self, statuses=("active",), version: int = 0, touched=None) -> FindContext:
+        """The context to search ``statuses`` with; ``version`` counts the handle's unsealed
+        changes (0: none), so that a context is rebuilt only when something changed, and
+        ``touched``, when given, holds every frame id whose status those changes may have
+        changed (else every frame is checked)."""
+        hit = self._views.get(statuses)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        if hit is not None:
+            self._release(hit[1])
+        changed = version != 0 or self.snap.pending_count > 0
+        if statuses != ("active",):
+            index = LexIndex.of_documents(lex_docs(self.snap.frames, 0, self.text_of, statuses))
+        elif not changed:
+            index = self._committed_index()
+            if index is None:
+                index = LexIndex.of_documents(lex_docs(self.snap.frames, 0, self.text_of))
+        else:
+            index = self._unsealed_index(touched)
+        sketch = (lambda: self._sketch()) if statuses == ("active",) else None
+        ctx = FindContext(_Fields(self.snap.frames), index, None, lambda fid: chunk_context(self.snap, fid),
+                          lowered=self._lowered, sketch_factory=sketch)
+        self._views[statuses] = (version, ctx)
+        return ctx
+
+    def _sketch(self) -> SketchFilter | None:
+        if self._stored_sketches is False:
+            self._stored_sketches = stored_sketches(self.snap)
+        stored = self._stored_sketches
+        if stored is None:
+            return None
+        entries = list(stored)
+        for fs in self.snap.frames[len(entries):]:
+            if fs.pending:
+                entries.append(sketch_entry(self.text_of(fs)))
+        return SketchFilter(entries)
+
+    def _keep(self, index) -> bool:
+        return index is self._file_index or (self._base is not None and index is self._base[0])
+
+    def _release(self, ctx: FindContext) -> None:
+        if ctx.index is not None and not self._keep(ctx.index):
+            ctx.index.close()
+
+    def close(self) -> None:
+        for _, ctx in self._views.values():
+            self._release(ctx)
+        self._views.clear()
+        if self._base is not None and self._base[0] is not self._file_index:
+            self._base[0].close()
+        self._base = None
+        if self._file_index is not None:
+            self._file_index.close()
+        self._file_index = None
+        self._file_index_done = False
+
+
 def build_context(snap, text_of, *, statuses=("active",)) -> FindContext:
-    frames = [fs.fields for fs in snap.frames]
-    index = None
-    pending = any(fs.pending for fs in snap.frames)
-    if statuses == ("active",) and not pending:
-        files = _index_files(snap)
-        if files is not None:
-            index = LexIndex(files)
-    if index is None:
-        docs = [lex.LexDoc(fs.id, fs.fields["timestamp"], text_of(fs) or "", tuple(fs.fields["tags"]),
-                           tuple(fs.fields["labels"]), fs.fields["track"], fs.fields["uri"])
-                for fs in snap.frames if fs.fields["status"] in statuses]
-        index = LexIndex(lex.pack(docs))
-    sketch = None
-    if statuses == ("active",):
-        entries = _sketch_entries(snap, text_of)
-        if entries is not None:
-            sketch = SketchFilter(entries)
-    return FindContext(frames, index, sketch, lambda fid: chunk_context(snap, fid))
+    """A one-off search context (a handle keeps a :class:`LexSearch` instead)."""
+    return LexSearch(snap, text_of).context(statuses)

@@ -108,13 +108,14 @@ def build_directory(docs: list[LexDoc], directory: Path) -> None:
     index = tantivy.Index.open(str(directory))
     register_tokenizers(index)
     writer = index.writer(heap_size=HEAP_BYTES, num_threads=1)
-    _add(writer, docs)
+    add_documents(writer, docs)
     writer.commit()
     writer.wait_merging_threads()
     del writer, index
 
 
-def _add(writer, docs: list[LexDoc]) -> None:
+def add_documents(writer, docs: list[LexDoc]) -> None:
+    """Add ``docs`` to a Tantivy writer in order (an empty text adds no document)."""
     for d in docs:
         if not d.content.strip():
             continue  # memvid indexes no document for an empty text
@@ -253,7 +254,7 @@ def _extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc
         for fid in sorted(set(deleted)):
             # By query: tantivy-py converts an integer term to i64, which matches no u64 value.
             writer.delete_documents_by_query(index.parse_query(f"frame_id:{fid}", ["frame_id"]))
-        _add(writer, adding)
+        add_documents(writer, adding)
         writer.commit()
         writer.wait_merging_threads()
         del writer, index

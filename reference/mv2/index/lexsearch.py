@@ -17,13 +17,17 @@ same hits:
    query tokens;
 5. re-rank by ``0.4 s + 0.6 s r`` where ``s`` is the BM25 score and
    ``r = exp(-ln 2 / 1 day × (newest - timestamp))`` over the result set, in ``f32``;
-6. emit one hit per passage, at most ``k``.
+6. emit one hit per frame with its best passage (with ``prefilter=True``, as memvid, one hit per
+   passage), at most ``k``.
 
 Our own files hold one document per active frame, so step 4 is exact for them.
 """
 
 from __future__ import annotations
 
+import bisect
+import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -39,6 +43,8 @@ from .lex import register_tokenizers, unpack
 from .query import DateRange, Field, Node, ParsedQuery, Phrase, Wildcard, Word, parse_query
 
 HAMMING_THRESHOLD = 32
+MAX_PASSAGES = 64
+"""Most passages compared when choosing a frame's best one (one hit per frame)."""
 DECAY = np.float32(0.00000802)  # ln 2 / 86 400 s, as memvid rounds it
 
 
@@ -60,10 +66,17 @@ class Hit:
 class LexIndex:
     """A Tantivy index opened from packed files (R-LEX-002)."""
 
-    def __init__(self, files: list[tuple[str, bytes]]):
-        self._dir = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.scratch_root(sum(len(b) for _, b in files)))
+    def __init__(self, files: list[tuple[str, bytes]] | None, *, directory: str | None = None):
+        """Open packed ``files`` (unpacked into a scratch directory of this index's own), or,
+        with ``directory``, a scratch directory already holding an index (it then belongs to
+        this object, which removes it on close)."""
+        if directory is None:
+            self._dir = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.scratch_root(sum(len(b) for _, b in files)))
+        else:
+            self._dir = directory
         try:
-            unpack(files, Path(self._dir))
+            if directory is None:
+                unpack(files, Path(self._dir))
             self.index = tantivy.Index.open(self._dir)
             register_tokenizers(self.index)
             self.schema = self.index.schema
@@ -81,6 +94,62 @@ class LexIndex:
         except BaseException:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
+
+    @classmethod
+    def of_documents(cls, docs: list) -> "LexIndex":
+        """A new index of ``docs`` (``lex.LexDoc``), built in place: the same documents, order
+        and segment as :func:`lex.pack` gives, without collecting the files."""
+        d = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.scratch_root(4 * sum(len(x.content) for x in docs)))
+        try:
+            lex.build_directory(docs, Path(d))
+        except BaseException:
+            shutil.rmtree(d, ignore_errors=True)
+            raise
+        return cls(None, directory=d)
+
+    def segment_count(self) -> int:
+        return int(self.searcher.num_segments)
+
+    def document_count(self) -> int:
+        return int(self.searcher.num_docs)
+
+    def extended(self, deleted: list[int], docs: list) -> "LexIndex":
+        """A new index: this one with the documents of the ``deleted`` frame ids deleted and
+        ``docs`` added as one segment, exactly what a commit's :func:`lex.extend` produces.
+
+        Its cost grows with ``docs``, not with this index: the new directory hard-links this
+        one's segment files (Tantivy never rewrites a file it has written; a commit adds new
+        files and replaces ``meta.json`` by renaming), so only the new segment is written.
+        Where hard links are not possible the files are copied."""
+        d = tempfile.mkdtemp(prefix="mv2-search-", dir=str(Path(self._dir).parent))
+        try:
+            for name in os.listdir(self._dir):
+                if name.startswith("."):
+                    continue  # lock files and .managed.json: Tantivy's own bookkeeping
+                src, dst = os.path.join(self._dir, name), os.path.join(d, name)
+                if name == "meta.json":
+                    shutil.copyfile(src, dst)
+                    continue
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copyfile(src, dst)
+            index = tantivy.Index.open(d)
+            register_tokenizers(index)
+            writer = index.writer(heap_size=lex.HEAP_BYTES, num_threads=1)
+            for fid in sorted(set(deleted)):
+                writer.delete_documents_by_query(index.parse_query(f"frame_id:{fid}", ["frame_id"]))
+            lex.add_documents(writer, docs)
+            writer.commit()
+            writer.wait_merging_threads()
+            del writer, index
+        except ValueError as exc:
+            shutil.rmtree(d, ignore_errors=True)
+            raise CorruptFileError(f"the Tantivy files do not work as an index: {exc}", code="MV2-E-LEX-FILES") from None
+        except BaseException:
+            shutil.rmtree(d, ignore_errors=True)
+            raise
+        return LexIndex(None, directory=d)
 
     def close(self) -> None:
         self.searcher = None
@@ -121,7 +190,12 @@ class LexIndex:
         if isinstance(t, (Word, Phrase)):
             return tantivy.Query.all_query() if not t.text else self._text_alternatives(t.text)
         if isinstance(t, Wildcard):
-            return tantivy.Query.regex_query(self.schema, "content", t.regex.pattern.lower())
+            # memvid passes its anchored ^...$ pattern, which Tantivy refuses ("empty match
+            # operators"), so its wildcards always fail; Tantivy's term regexes are anchored.
+            try:
+                return tantivy.Query.regex_query(self.schema, "content", _ascii_lower_str(t.term_pattern()))
+            except ValueError as exc:
+                raise UsageError(f"wildcard {t.raw!r} cannot be searched: {exc}") from None
         if isinstance(t, DateRange):
             lo = t.start if t.start is not None else -(1 << 63)
             hi = t.end if t.end is not None else (1 << 63) - 1
@@ -242,38 +316,57 @@ def _next_boundary(b: bytes, i: int) -> int:
 
 
 def _advance(b: bytes, start: int, window: int) -> int:
-    """Byte offset after ``window`` characters from ``start`` (memvid's advance_boundary)."""
+    """Byte offset after ``window`` characters from ``start`` (memvid's advance_boundary).
+
+    Only the next ``4 window`` bytes are decoded: no UTF-8 character is longer than 4 bytes."""
     if start >= len(b):
         return len(b)
-    text = b[start:].decode("utf-8", errors="ignore")
-    if window >= len(text):
+    chunk = b[start:start + 4 * window]
+    text = chunk.decode("utf-8", errors="ignore")
+    if start + len(chunk) >= len(b) and window >= len(text):
         return len(b)
-    return start + len(text[:window].encode("utf-8"))
+    return start + len(text[:window].encode("utf-8"))  # the chunk holds at least window characters
 
 
-def _sentence_start_before(b: bytes, idx: int) -> int | None:
-    if idx == 0:
-        return 0
-    idx = _prev_boundary(b, min(idx, len(b)))
-    last = max(b.rfind(c, 0, idx) for c in (b".", b"!", b"?", b"\n"))
-    if last < 0:
-        return None
-    cand = last + 1
-    pos = _next_boundary(b, cand)
-    while pos < len(b) and b[pos] in b" \t\n\r\x0c":
-        pos += 1
-    return _prev_boundary(b, pos)
+_SENTENCE_END = re.compile(rb"[.!?\n]")
+_SPACE = re.compile(rb"[ \t\n\r\x0c]*")
 
 
-def _sentence_end_after(b: bytes, idx: int) -> int | None:
-    if idx >= len(b):
-        return len(b)
-    idx = _prev_boundary(b, idx)
-    found = [p for p in (b.find(c, idx) for c in (b".", b"!", b"?", b"\n")) if p >= 0]
-    if not found:
-        return None
-    g = min(found)
-    return g if b[g] == 0x0A else _next_boundary(b, g + 1)
+class _Sentences:
+    """The byte positions of sentence ends (``.``, ``!``, ``?``, newline) in a text, found
+    once, so that widening each passage is a binary search rather than a scan: cutting
+    passages is linear in the text, however many occurrences it has."""
+
+    def __init__(self, b: bytes):
+        self.b = b
+        self.ends = [m.start() for m in _SENTENCE_END.finditer(b)]
+
+    def start_before(self, idx: int) -> int | None:
+        """memvid's sentence start for ``idx``: after the last end before it, and its spaces."""
+        b = self.b
+        if idx == 0:
+            return 0
+        idx = _prev_boundary(b, min(idx, len(b)))
+        i = bisect.bisect_left(self.ends, idx) - 1
+        if i < 0:
+            return None
+        pos = _next_boundary(b, self.ends[i] + 1)
+        if pos < len(b):
+            pos = _SPACE.match(b, pos).end()
+        return _prev_boundary(b, pos)
+
+    def end_after(self, idx: int) -> int | None:
+        """memvid's sentence end for ``idx``: the first end from it on (after the punctuation,
+        at a newline)."""
+        b = self.b
+        if idx >= len(b):
+            return len(b)
+        idx = _prev_boundary(b, idx)
+        i = bisect.bisect_left(self.ends, idx)
+        if i == len(self.ends):
+            return None
+        g = self.ends[i]
+        return g if b[g] == 0x0A else _next_boundary(b, g + 1)
 
 
 def snippet_slices(content: str, occurrences: list[tuple[int, int]], window: int, max_snippets: int) -> list[tuple[int, int]]:
@@ -283,15 +376,16 @@ def snippet_slices(content: str, occurrences: list[tuple[int, int]], window: int
         return []
     if not occurrences:
         return [(0, _advance(b, 0, window))]
+    sentences = _Sentences(b)
     merged: list[list[int]] = []
     half = window // 2
     for start, end in occurrences:
         s = max(start - half, 0)
         e = min(end + half, len(b))
-        adj = _sentence_start_before(b, s)
+        adj = sentences.start_before(s)
         if adj is not None:
             s = adj
-        adj = _sentence_end_after(b, e)
+        adj = sentences.end_after(e)
         if adj is not None:
             e = adj
         s = _prev_boundary(b, s)
@@ -307,6 +401,17 @@ def snippet_slices(content: str, occurrences: list[tuple[int, int]], window: int
     if not merged:
         merged.append([0, _advance(b, 0, window)])
     return [(s, e) for s, e in merged]
+
+
+def best_slice(slices: list[tuple[int, int]], occurrences: list[tuple[int, int]]) -> tuple[int, int]:
+    """The passage holding the most occurrences (the first of equal ones)."""
+    starts = [s for s, _ in occurrences]
+    best, best_n = slices[0], -1
+    for s, e in slices:
+        n = bisect.bisect_left(starts, e) - bisect.bisect_left(starts, s)
+        if n > best_n:
+            best, best_n = (s, e), n
+    return best
 
 
 def recency_order(items: list, score_of, ts_of) -> list:
@@ -332,11 +437,18 @@ __all__ = ["LexIndex", "SketchFilter", "Hit", "token_occurrences", "snippet_slic
 class FindContext:
     """What the lexical pipeline needs from a memory, independent of how it is stored."""
 
-    frames: list  # frame field dicts, by id
+    frames: object  # frame field dicts, by id (a sequence)
     index: LexIndex | None
     sketch: SketchFilter | None
     chunk_context: object  # callable(frame_id) -> (start, end, text)
     lowered: dict | None = None  # frame_id -> lower-cased evaluation text (a cache)
+    sketch_factory: object = None  # callable() -> SketchFilter | None, for a sketch built on first use
+
+    def sketch_filter(self) -> SketchFilter | None:
+        if self.sketch is None and self.sketch_factory is not None:
+            self.sketch = self.sketch_factory()
+            self.sketch_factory = None
+        return self.sketch
 
     def eval_text(self, fid: int, text: str) -> str:
         if self.lowered is None:
@@ -358,7 +470,7 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
         raise UsageError(f"k must be a positive integer, not {k!r}")
     parsed = parse_query(query)
     tokens = sorted({_lower(t) for t in parsed.text_tokens() if t.strip()})
-    if not tokens and not parsed.contains_field_terms():
+    if not tokens and not parsed.contains_field_terms() and not parsed.contains_wildcards():
         raise UsageError("query must include at least one search term or field filter")
     if ctx.index is None:
         return []
@@ -377,8 +489,9 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
         candidates = set(visible) if candidates is None else candidates & set(visible)
         if not candidates:
             return []
-    if prefilter and ctx.sketch is not None and len(ctx.sketch) and tokens:
-        sk = ctx.sketch.candidates(query, max(k * 10, 500))
+    sketch = ctx.sketch_filter() if prefilter and tokens else None
+    if sketch is not None and len(sketch):
+        sk = sketch.candidates(query, max(k * 10, 500))
         if sk:
             s = set(sk)
             if candidates is None:
@@ -386,7 +499,9 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
             else:
                 both = candidates & s
                 candidates = both if both else s
-    limit = max(k * 4, 20)
+    # Never ask the index for more documents than it has: a huge k (10**20) must neither
+    # overflow nor allocate for results that cannot exist.
+    limit = min(max(k * 4, 20), max(ctx.index.document_count(), 1))
     if candidates is not None:
         limit = min(limit, max(len(candidates), 1))
     docs = ctx.index.search_documents(parsed, sorted(candidates) if candidates is not None else None, limit)
@@ -415,10 +530,20 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
         evaluated.append((fid, score, start, text, eval_text))
     evaluated = recency_order(evaluated, lambda x: x[1], lambda x: frames[x[0]]["timestamp"])
     hits: list[Hit] = []
+    seen: set[int] = set()
     for fid, score, start, text, eval_text in evaluated:
         f = frames[fid]
+        if not prefilter:
+            # One hit per frame, with its best passage (memvid emits every passage, so a
+            # frame can fill several ranks; its compatible mode keeps that).
+            if fid in seen:
+                continue
+            seen.add(fid)
         # Passages are cut only for documents that are emitted (every non-empty text has one).
-        slices = snippet_slices(text, token_occurrences(eval_text, stemmed), window, k)
+        occ = token_occurrences(eval_text, stemmed)
+        slices = snippet_slices(text, occ, window, k if prefilter else min(k, MAX_PASSAGES))
+        if not prefilter and slices:
+            slices = [best_slice(slices, occ)]
         b = text.encode("utf-8")
         for s, e in slices:
             if len(hits) == k:
@@ -431,6 +556,10 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
         if len(hits) == k:
             break
     return hits
+
+
+def _ascii_lower_str(s: str) -> str:
+    return "".join(c.lower() if c.isascii() else c for c in s)
 
 
 def _lower(s: str) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ..errors import UsageError
 
 KNOWN_FIELDS = ("uri", "scope", "track", "tag", "label", "date")
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def _ascii_lower(s: str) -> str:
@@ -44,8 +45,30 @@ class Phrase:
 
 @dataclass
 class Wildcard:
+    """A word with ``*`` (any run of letters and digits) or ``?`` (one of them).
+
+    It matches a frame whose text has a word (a run of letters and digits, as the simple
+    tokenizer splits) that the pattern matches whole; the index is asked for its terms
+    that the pattern matches whole (``term_pattern``, in the Rust regex syntax Tantivy
+    reads, where a pattern is implicitly anchored)."""
+
     raw: str
     regex: re.Pattern
+
+    def term_pattern(self) -> str:
+        out = []
+        for c in self.raw:
+            if c == "*":
+                out.append(".*")
+            elif c == "?":
+                out.append(".")
+            elif c.isalnum():
+                out.append(c)
+            elif c in "\\]^[":
+                out.append("\\" + c)
+            else:
+                out.append("[" + c + "]")  # literal in a class, whatever the character
+        return "".join(out)
 
     def seed(self) -> str | None:
         s = self.raw.split("*", 1)[0].split("?", 1)[0]
@@ -82,9 +105,12 @@ class Node:
     term: object = None
 
 
+_WORD_CHAR = r"[^\W_]"  # a letter or digit: what the simple tokenizer keeps
+
+
 def _wildcard(raw: str) -> Wildcard:
-    pattern = "^" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in raw) + "$"
-    return Wildcard(raw, re.compile(pattern))
+    body = "".join(_WORD_CHAR + "*" if c == "*" else _WORD_CHAR if c == "?" else re.escape(c) for c in raw)
+    return Wildcard(raw, re.compile(f"(?<!{_WORD_CHAR}){body}(?!{_WORD_CHAR})"))
 
 
 def _is_alnum(c: str) -> bool:
@@ -108,13 +134,26 @@ def word_term(word: str):
 
 
 def parse_date_value(value: str) -> int | None:
+    """A date of a frame (its content dates): the Unix time, or None when it is not a date."""
     v = value.strip('"')
     if not v or v == "*":
         return None
     try:
         return int(_dt.datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()) if "T" in v else _ymd(v)
-    except ValueError:
+    except (ValueError, OverflowError):
         return _ymd(v)
+
+
+def _range_end(value: str) -> int | None:
+    """One end of a ``date:[START TO END]`` range: None for ``*``; anything else that is not
+    a date is a usage error (it would otherwise leave the range open and match everything)."""
+    v = value.strip('"')
+    if v == "*":
+        return None
+    ts = parse_date_value(v)
+    if ts is None:
+        raise UsageError(f"date range end {value!r} is not a date (RFC 3339, YYYY-MM-DD, YYYY-MM, YYYY or *)")
+    return ts
 
 
 def _ymd(v: str) -> int | None:
@@ -128,7 +167,7 @@ def _ymd(v: str) -> int | None:
             d = _dt.date(int(v), 1, 1)
         else:
             return None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return int(_dt.datetime(d.year, d.month, d.day, tzinfo=_dt.timezone.utc).timestamp())
 
@@ -186,6 +225,10 @@ def _tokenize(q: str) -> list[tuple]:
                         i += 1
                     toks.append(("field", name, q[vs:i]))
                 continue
+            if colon is not None and _FIELD_NAME.fullmatch(q[start:colon]) and colon + 1 < i and q[colon + 1] != "/":
+                # name:value with a name that is no field (title:, author:, ...): an error, not
+                # a word that silently matches nothing. URLs (http://...) stay words.
+                raise UsageError(f"unknown field {q[start:colon]!r}: the fields are {', '.join(KNOWN_FIELDS)}")
             word = q[start:i]
             if word in ("AND", "and"):
                 toks.append(("and",))
@@ -255,7 +298,7 @@ class _Parser:
         if tok[0] == "field":
             return Node("term", term=Field(tok[1], _ascii_lower(tok[2].strip('"'))))
         if tok[0] == "date":
-            return Node("term", term=DateRange(parse_date_value(tok[1]), parse_date_value(tok[2])))
+            return Node("term", term=DateRange(_range_end(tok[1]), _range_end(tok[2])))
         raise UsageError(f"unexpected {tok[0].upper()} in query")
 
 
@@ -278,6 +321,14 @@ class ParsedQuery:
                     walk(c)
         walk(self.expr)
         return out
+
+    def contains_wildcards(self) -> bool:
+        """Whether a wildcard with at least one letter or digit is among the terms."""
+        def walk(n: Node) -> bool:
+            if n.op == "term":
+                return isinstance(n.term, Wildcard) and any(c.isalnum() for c in n.term.raw)
+            return any(walk(c) for c in n.children)
+        return walk(self.expr)
 
     def contains_field_terms(self) -> bool:
         def walk(n: Node) -> bool:

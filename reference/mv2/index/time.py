@@ -15,6 +15,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..format.time_index import TIME_HEADER_SIZE, decode_entries, time_index_size
 
 PREVIEW_CHARS = 120
@@ -74,22 +76,113 @@ def load_time_index(snap) -> TimeIndex:
     return TimeIndex.from_segment(data) or TimeIndex.from_frames([fr.fields for fr in snap.frames])
 
 
-def timeline(snap, text_of, *, since=None, until=None, reverse=False, limit=None) -> list[TimelineEntry]:
-    """memvid's timeline over a snapshot. ``text_of(frame_state)`` gives a frame's text."""
+class TimelineView:
+    """The timeline of one snapshot, kept for the life of a handle: ``timeline(limit=k)``
+    costs O(k + log n) (plus the frames put since, and any frames it skips as no longer
+    active), not a sort of the whole index per call.
+
+    The order is memvid's: the time index's entries, sorted by (timestamp, frame id), then
+    the active ``extracted_image`` frames it omits, in frame order. The sorted part is two
+    numpy arrays (timestamps, frame ids), built once from the ``MVTI`` segment (or, when
+    pending records changed the frames, from the frames, as memvid rebuilds it); frames
+    added after that are kept in a short sorted list and merged on the fly."""
+
+    def __init__(self, snap):
+        self.snap = snap
+        frames = snap.frames
+        m = snap.toc["time_index"]
+        self.covered = len(frames)
+        self.unindexed = m is None and not any(fr.pending for fr in frames)
+        if self.unindexed:
+            return  # memvid's timeline over a file without a time index: active frames, in id order
+        entries = None
+        if m is not None and m["bytes_length"] and not snap.pending_count and len(frames) == len(snap.toc["frames"]):
+            data = snap.source.read(m["bytes_offset"], m["bytes_length"], what="time index")
+            if len(data) >= TIME_HEADER_SIZE and len(data) == time_index_size(int.from_bytes(data[4:TIME_HEADER_SIZE], "little")):
+                entries = decode_entries(data)
+        if entries is None:
+            docs = [(f.fields["timestamp"], f.id) for f in frames if f.fields["status"] == "active" and f.fields["role"] == "document"]
+            ts = np.fromiter((t for t, _ in docs), dtype=np.int64, count=len(docs))
+            fid = np.fromiter((i for _, i in docs), dtype=np.int64, count=len(docs))
+        else:
+            ts = entries["timestamp"].astype(np.int64)
+            fid = entries["frame_id"].astype(np.int64, casting="unsafe")
+        order = np.lexsort((fid, ts))
+        self.ts, self.fid = ts[order], fid[order]
+        indexed = set()
+        images = [f.id for f in frames if f.fields["role"] == "extracted_image" and f.fields["status"] == "active"]
+        if images:
+            indexed = set(self.fid[np.isin(self.fid, np.asarray(images, dtype=np.int64))].tolist())
+        self.images = [i for i in images if i not in indexed]
+
+    def _added(self):
+        """(sorted documents, extracted images) among the frames added since the view was built."""
+        docs, images = [], []
+        for f in self.snap.frames[self.covered:]:
+            if f.fields["status"] != "active":
+                continue
+            if f.fields["role"] == "document":
+                docs.append((f.fields["timestamp"], f.id))
+            elif f.fields["role"] == "extracted_image":
+                images.append(f.id)
+        docs.sort()
+        return docs, images
+
+    def entries(self, since=None, until=None, reverse=False):
+        """(timestamp, frame id) in timeline order, lazily."""
+        frames = self.snap.frames
+        if self.unindexed and len(frames) > self.covered:
+            self.__init__(self.snap)  # frames put since: the timeline is now the sorted one, as memvid rebuilds it
+        if self.unindexed:
+            seq = [(f.fields["timestamp"], f.id) for f in frames if f.fields["status"] == "active"]
+            seq = [(t, i) for t, i in seq if (since is None or t >= since) and (until is None or t <= until)]
+            yield from (reversed(seq) if reverse else seq)
+            return
+        added, added_images = self._added()
+        lo = 0 if since is None else int(np.searchsorted(self.ts, since, side="left"))
+        hi = len(self.ts) if until is None else int(np.searchsorted(self.ts, until, side="right"))
+        extra = [(t, i) for t, i in added if (since is None or t >= since) and (until is None or t <= until)]
+        images = [(frames[i].fields["timestamp"], i) for i in self.images + added_images]
+        images = [(t, i) for t, i in images if (since is None or t >= since) and (until is None or t <= until)]
+        if reverse:
+            yield from reversed(images)
+            yield from _merge_desc(self.ts, self.fid, lo, hi, extra)
+        else:
+            yield from _merge_asc(self.ts, self.fid, lo, hi, extra)
+            yield from images
+
+
+def _merge_asc(ts, fid, lo, hi, extra):
+    j = 0
+    for i in range(lo, hi):
+        e = (int(ts[i]), int(fid[i]))
+        while j < len(extra) and extra[j] <= e:
+            yield extra[j]
+            j += 1
+        yield e
+    yield from extra[j:]
+
+
+def _merge_desc(ts, fid, lo, hi, extra):
+    j = len(extra) - 1
+    for i in range(hi - 1, lo - 1, -1):
+        e = (int(ts[i]), int(fid[i]))
+        while j >= 0 and extra[j] >= e:
+            yield extra[j]
+            j -= 1
+        yield e
+    while j >= 0:
+        yield extra[j]
+        j -= 1
+
+
+def timeline(snap, text_of, *, since=None, until=None, reverse=False, limit=None, view: TimelineView | None = None) -> list[TimelineEntry]:
+    """memvid's timeline over a snapshot. ``text_of(frame_state)`` gives a frame's text;
+    ``view``, a :class:`TimelineView` of the same snapshot kept between calls."""
     frames = snap.frames
-    if snap.toc["time_index"] is None and not any(fr.pending for fr in frames):
-        entries = [(f.fields["timestamp"], f.id) for f in frames if f.fields["status"] == "active"]
-    else:
-        entries = list(load_time_index(snap).entries)
-        have = {fid for _, fid in entries}
-        entries += [(f.fields["timestamp"], f.id) for f in frames
-                    if f.fields["status"] == "active" and f.fields["role"] == "extracted_image" and f.id not in have]
-    entries = [(t, fid) for t, fid in entries
-               if (since is None or t >= since) and (until is None or t <= until)]
-    if reverse:
-        entries.reverse()
+    view = view if view is not None else TimelineView(snap)
     out = []
-    for t, fid in entries:
+    for t, fid in view.entries(since, until, reverse):
         if limit is not None and len(out) >= limit:
             break
         if not 0 <= fid < len(frames):

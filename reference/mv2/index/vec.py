@@ -24,6 +24,9 @@ class VectorStore:
         self.unsupported: str | None = None  # set when the file's vectors are in a form not specified
         self._rows: dict[int, int] = {}
         self._mat = np.zeros((0, dimension or 0), dtype=np.float32)
+        self._fids = np.zeros(0, dtype=np.int64)  # frame id of each row
+        self._norms = np.zeros(0, dtype=np.float32)  # squared norms of rows [0, _normed)
+        self._normed = 0
         self._n = 0
 
     @property
@@ -46,6 +49,9 @@ class VectorStore:
             grown = np.zeros((max(2 * len(self._mat), self._n + extra, 16), dim), dtype=np.float32)
             grown[: self._n] = self._mat[: self._n]
             self._mat = grown
+            fids = np.zeros(len(grown), dtype=np.int64)
+            fids[: self._n] = self._fids[: self._n]
+            self._fids = fids
 
     def add_many(self, ids, matrix: np.ndarray) -> None:
         """Set the vectors of ``ids`` (later ids win over earlier ones and over stored ones)."""
@@ -60,8 +66,11 @@ class VectorStore:
             r = self._rows.get(fid)
             if r is None:
                 r = self._rows[fid] = self._n
+                self._fids[r] = fid
                 self._n += 1
             self._mat[r] = row
+            if r < self._normed:
+                self._norms[r] = np.dot(row, row)
 
     def set(self, frame_id: int, vector) -> None:
         v = np.asarray(vector, dtype=np.float32).reshape(1, -1)
@@ -70,6 +79,18 @@ class VectorStore:
     def get(self, frame_id: int) -> list[float] | None:
         r = self._rows.get(frame_id)
         return None if r is None else self._mat[r].tolist()
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(frame id of each row, the rows, their squared norms): views, not copies; norms
+        are computed once per row, so a search after a put does not read every vector twice."""
+        n = self._n
+        if self._normed < n:
+            norms = np.zeros(len(self._mat), dtype=np.float32)
+            norms[: self._normed] = self._norms[: self._normed]
+            tail = self._mat[self._normed:n]
+            norms[self._normed:n] = np.einsum("ij,ij->i", tail, tail)
+            self._norms, self._normed = norms, n
+        return self._fids[:n], self._mat[:n], self._norms[:n]
 
     def select(self, allowed=None) -> tuple[np.ndarray, np.ndarray]:
         """(ids sorted ascending, their vectors) for the frame ids in ``allowed`` (all if None)."""

@@ -1,15 +1,16 @@
-"""Vector search: HNSW through hnswlib, with an exact fallback (spec: "Search", vectors).
+"""Vector search: exact nearest neighbours by L2 distance (spec: "Search", vectors, 14.5).
 
-Distances are Euclidean (L2), as memvid's. The HNSW graph is built in memory the first time
-a memory is searched by vector, from the vectors the file holds (``index/vec.py``), with
-memvid's parameters M = 16 and ef_construction = 100, one thread and a fixed seed, so that
-results are reproducible. Up to ``EXACT_MAX`` vectors, and for filtered searches, the answer is exact instead: one
-matrix-vector product over precomputed norms picks candidates, whose distances are then
-recomputed directly. At 10 000 × 384 that costs about 0.35 ms on a 2-core machine and at
-32 768 about 1.2 ms: on the benchmark's synthetic vectors (docs/benchmarks.md), whose
-neighbourhoods are nearly flat, HNSW needs ef ≈ 1000 (1.7 ms at 14 000 vectors) to reach
-recall@10 0.95, so below this size exact search is both faster and right. Above it, HNSW
-searches with ``ef`` = max(256, 8 k); pass ``exact=True`` for the true answer at any size.
+Distances are Euclidean (L2), as memvid's. The answer is always the brute-force one: one
+float32 matrix-vector product over precomputed norms ranks every vector, a proven rounding
+bound keeps every vector that could belong to the top k, and only those get direct
+distances. Its cost is one pass over the matrix (n x d x 4 bytes), so it is bound by memory
+bandwidth: about 1 ms at 10 000 x 384 and 2 ms near 20 000 on an idle 2-core machine, then
+linear (docs/benchmarks.md).
+
+No graph is built per handle. An approximate graph would have to be stored in the file to
+pay off (building one takes seconds at 40 000 vectors, longer than thousands of exact
+queries), and the graph layout memvid reads (9.2, HNSW) is one monolithic index holding
+every vector, which every commit would rewrite whole; see spec 14.5.
 """
 
 from __future__ import annotations
@@ -18,62 +19,60 @@ import numpy as np
 
 from ..errors import UsageError
 
-HNSW_M = 16
-HNSW_EF_CONSTRUCTION = 100
-EXACT_MAX = 32_768
-HNSW_EF_MIN = 256
 CANDIDATES_MIN = 64  # below this many vectors, exact search computes every distance directly
-SEED = 100
 
 
 class VectorIndex:
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray):
-        """``ids`` ascending, ``matrix[i]`` the vector of ``ids[i]`` (see ``VectorStore.select``)."""
+    def __init__(self, ids: np.ndarray, matrix: np.ndarray, *, norms: np.ndarray | None = None,
+                 allowed: np.ndarray | None = None):
+        """``matrix[i]`` the vector of frame ``ids[i]``, in any order (ties are broken by id);
+        ``norms[i]`` its squared norm when known; ``allowed[i]`` whether row ``i`` may be
+        returned (None: all). The matrix is used in place, never copied."""
         self.ids = np.asarray(ids, dtype=np.int64)
-        self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self.matrix = matrix if matrix.dtype == np.float32 and matrix.flags.c_contiguous else \
+            np.ascontiguousarray(matrix, dtype=np.float32)
         self.dimension = int(self.matrix.shape[1]) if self.matrix.ndim == 2 else 0
-        self.norms = np.einsum("ij,ij->i", self.matrix, self.matrix)
-        self._hnsw = None
+        self.norms = norms if norms is not None else np.einsum("ij,ij->i", self.matrix, self.matrix)
+        self.allowed = None if allowed is None or allowed.all() else allowed
 
     def __len__(self) -> int:
-        return len(self.ids)
-
-    def _graph(self):
-        if self._hnsw is None:
-            import hnswlib
-
-            g = hnswlib.Index(space="l2", dim=self.dimension)
-            g.init_index(max_elements=len(self.ids), ef_construction=HNSW_EF_CONSTRUCTION, M=HNSW_M, random_seed=SEED)
-            g.add_items(self.matrix, np.arange(len(self.ids)), num_threads=1)
-            self._hnsw = g
-        return self._hnsw
+        return len(self.ids) if self.allowed is None else int(self.allowed.sum())
 
     def exact(self, q: np.ndarray, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        m = self.matrix if mask is None else self.matrix[mask]
-        ids = self.ids if mask is None else self.ids[mask]
-        if not len(ids):
+        if self.allowed is not None:
+            mask = self.allowed if mask is None else (mask & self.allowed)
+        n_ok = len(self.ids) if mask is None else int(np.count_nonzero(mask))
+        if not n_ok:
             return []
-        k = min(k, len(ids))
-        if len(ids) > CANDIDATES_MIN:
+        k = min(k, n_ok)
+        if n_ok > CANDIDATES_MIN:
             # ||m - q||² - ||q||² = ||m||² - 2 m·q: one matrix product ranks everything. Its
             # float32 rounding is bounded (a dot product of d terms errs by at most about
             # d·2⁻²⁴ of |m||q|, doubled here for safety), so every vector whose lower bound
             # is within the k-th smallest upper bound is kept, and only those get direct
             # distances. The answer is the brute-force one; near-ties only cost more candidates.
-            norms = self.norms if mask is None else self.norms[mask]
-            rough = norms - 2.0 * (m @ q)
+            norms = self.norms
+            rough = norms - 2.0 * (self.matrix @ q)
             gamma = np.float32((self.dimension + 4) * 2.0 ** -23)
             err = gamma * (norms + 2.0 * np.sqrt(norms) * np.float32(np.sqrt(q @ q)) + np.abs(rough))
-            upper = np.partition(rough + err, k - 1)[k - 1]
-            cand = np.flatnonzero(rough - err <= upper)
-            m, ids = m[cand], ids[cand]
+            high = rough + err
+            if mask is not None:
+                high[~mask] = np.inf  # rows that may not be returned never set the bound
+            upper = np.partition(high, k - 1)[k - 1]
+            ok = rough - err <= upper
+            cand = np.flatnonzero(ok if mask is None else ok & mask)
+        else:
+            cand = np.arange(len(self.ids)) if mask is None else np.flatnonzero(mask)
+        m, ids = self.matrix[cand], self.ids[cand]
         d = ((m - q) ** 2).sum(axis=1)
         # Every vector as close as the k-th, so that a tie at the cut goes to the lower frame id.
         part = np.flatnonzero(d <= np.partition(d, k - 1)[k - 1]) if k < len(ids) else np.arange(len(ids))
         order = part[np.lexsort((ids[part], d[part]))][:k]  # by distance, then by frame id
         return [(int(ids[i]), float(d[i])) for i in order]
 
-    def search(self, vector, k: int, *, mask: np.ndarray | None = None, exact: bool = False) -> list[tuple[int, float]]:
+    def search(self, vector, k: int, *, mask: np.ndarray | None = None, exact: bool = True) -> list[tuple[int, float]]:
+        """The ``k`` nearest (frame id, squared distance), nearest first, ties to the lower id
+        (``exact`` is accepted for compatibility: every search is exact)."""
         if not isinstance(k, int) or isinstance(k, bool) or k <= 0:
             raise UsageError(f"k must be a positive integer, not {k!r}")
         try:
@@ -86,10 +85,4 @@ class VectorIndex:
             raise UsageError(f"the query vector has dimension {q.shape[0]}; this memory's vectors have {self.dimension}")
         if not np.all(np.isfinite(q)):
             raise UsageError("the query vector contains NaN or infinite values")
-        if exact or mask is not None or len(self.ids) <= EXACT_MAX:
-            return self.exact(q, k, mask)
-        g = self._graph()
-        k = min(k, len(self.ids))
-        g.set_ef(max(HNSW_EF_MIN, 8 * k))
-        labels, dists = g.knn_query(q.reshape(1, -1), k=k, num_threads=1)
-        return [(int(self.ids[i]), float(d)) for i, d in zip(labels[0], dists[0])]
+        return self.exact(q, k, mask)

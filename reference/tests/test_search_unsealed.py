@@ -1,0 +1,167 @@
+"""Search before seal(): the hits of unsealed puts, supersedes and deletes equal the hits the
+same file gives once sealed (the index searched is the one the commit writes, spec 14.1)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import mv2
+from conftest import GOLD
+from mv2.index.lex import MAX_SEGMENTS
+
+WORDS = ["penicillin", "allergy", "harbor", "deploy", "kubernetes", "aspirin", "window", "registry",
+         "patient", "quarterly", "json", "parser", "notes", "review"]
+QUERIES = ["penicillin", "harbor OR deploy", "allergy patient", "json", '"quarterly window"', "review NOT notes",
+           "registry", "tag:t1", "aspirin OR json OR harbor"]
+
+
+def _text(rng_words: list[int]) -> str:
+    return " ".join(WORDS[i % len(WORDS)] for i in rng_words) + "."
+
+
+def _hits(m) -> dict:
+    return {q: [(h["frame_id"], h["score"], h["snippet"], h["rank"]) for h in m.find(q, k=8)] for q in QUERIES}
+
+
+ops = st.lists(st.one_of(
+    st.tuples(st.just("put"), st.lists(st.integers(0, 40), min_size=1, max_size=12)),
+    st.tuples(st.just("supersede"), st.integers(0, 1000), st.lists(st.integers(0, 40), min_size=1, max_size=12)),
+    st.tuples(st.just("delete"), st.integers(0, 1000)),
+    st.tuples(st.just("find"),),
+    st.tuples(st.just("seal"),),
+), min_size=1, max_size=14)
+
+
+def _apply(m, op, ts):
+    active = [f["id"] for f in m.frames() if f["status"] == "active"]
+    if op[0] == "put":
+        m.put(_text(op[1]), timestamp=ts, tags=["t1"] if len(op[1]) % 2 else [])
+    elif op[0] == "supersede" and active:
+        m.supersede(active[op[1] % len(active)], _text(op[2]), timestamp=ts)
+    elif op[0] == "delete" and active:
+        m.delete(active[op[1] % len(active)])
+    elif op[0] == "find":
+        _hits(m)  # searching in between must not change what later searches see
+    elif op[0] == "seal":
+        m.seal()
+
+
+@pytest.mark.req("R-SRCH-010")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.lists(st.lists(st.integers(0, 40), min_size=1, max_size=12), min_size=0, max_size=12), script=ops)
+def test_find_after_put_equals_find_after_seal(tmp_path_factory, base, script):
+    path = tmp_path_factory.mktemp("u") / "u.mv2"
+    with mv2.create(path) as m:
+        for i, words in enumerate(base):
+            m.put(_text(words), timestamp=1000 + i)
+    with mv2.open(path, "a") as m:
+        for i, op in enumerate(script):
+            _apply(m, op, 5000 + i)
+        before = _hits(m)
+        m.seal()
+        assert _hits(m) == before
+    with mv2.open(path) as r:
+        assert _hits(r) == before
+
+
+def _segments(m) -> int:
+    from mv2.index.context import _index_files
+
+    return len(json.loads(dict(_index_files(m._snap))["meta.json"])["segments"])
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_unsealed_search_past_the_segment_limit(tmp_path):
+    """A file whose index is at its segment limit: the next commit rebuilds the index, and the
+    unsealed search gives the rebuilt index's hits, deletions included."""
+    path = tmp_path / "s.mv2"
+    with mv2.create(path) as m:
+        i = 0
+        while _segments(m) < MAX_SEGMENTS:  # one segment per commit, up to the limit
+            m.put(_text([i, i + 3, i + 7]), timestamp=100 + i)
+            m.seal()
+            i += 1
+        for j in range(3):
+            m.put(_text([j, 2 * j + 1]), timestamp=200 + j)
+            before = _hits(m)
+        assert m._lex_search._base[3] is False  # the rebuild path
+        m.delete(2)
+        m.supersede(3, _text([1, 2, 3]), timestamp=250)
+        before = _hits(m)
+        m.put(_text([5, 9]), timestamp=300)
+        before = _hits(m)
+        m.seal()
+        assert _segments(m) == 1
+        assert _hits(m) == before
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_unsealed_search_on_a_file_another_writer_indexed(tmp_path):
+    """memvid's own index is never extended: the unsealed search indexes the frames as the
+    commit will."""
+    path = tmp_path / "g.mv2"
+    shutil.copy(GOLD / "memvid-sdk-2.0.160" / "single.mv2", path)
+    with mv2.open(path, "a") as m:
+        m.put("penicillin harbor deploy notes.", timestamp=1_800_000_000)
+        m.put("json parser review.", timestamp=1_800_000_001)
+        before = _hits(m)
+        m.seal()
+        assert _hits(m) == before
+
+
+def test_a_find_without_new_changes_reuses_the_unsealed_index(tmp_path):
+    path = tmp_path / "r.mv2"
+    with mv2.create(path) as m:
+        m.put("harbor registry.", timestamp=1)
+    with mv2.open(path, "a") as m:
+        m.put("harbor window.", timestamp=2)
+        m.find("harbor")
+        ctx = m._lex_context(("active",))
+        m.find("window")
+        assert m._lex_context(("active",)) is ctx
+        m.put("harbor again.", timestamp=3)
+        assert m._lex_context(("active",)) is not ctx
+        assert [h["frame_id"] for h in m.find("harbor")] == [2, 1, 0]
+
+
+def _timeline_oracle(m, **kw) -> list[int]:
+    """The timeline read directly: active documents sorted by (timestamp, id), filtered."""
+    rows = sorted((f["timestamp"], f["id"]) for f in m.frames() if f["status"] == "active")
+    rows = [(t, i) for t, i in rows if (kw.get("since") is None or t >= kw["since"]) and
+            (kw.get("until") is None or t <= kw["until"])]
+    if kw.get("reverse"):
+        rows.reverse()
+    return [i for _, i in rows][: kw.get("limit")]
+
+
+@pytest.mark.req("R-TIME-004")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.lists(st.integers(0, 30), min_size=0, max_size=15), script=ops,
+       since=st.one_of(st.none(), st.integers(0, 6000)), until=st.one_of(st.none(), st.integers(0, 6000)),
+       reverse=st.booleans(), limit=st.one_of(st.none(), st.integers(0, 8)))
+def test_timeline_of_a_handle_follows_its_changes(tmp_path_factory, base, script, since, until, reverse, limit):
+    path = tmp_path_factory.mktemp("t") / "t.mv2"
+    with mv2.create(path) as m:
+        for i, t in enumerate(base):
+            m.put(_text([i]), timestamp=1000 + 7 * t)  # equal timestamps on purpose
+    kw = dict(since=since, until=until, reverse=reverse, limit=limit)
+    with mv2.open(path, "a") as m:
+        for i, op in enumerate(script):
+            m.timeline(**kw)  # the kept view must follow every change
+            _apply(m, op, 5000 - 13 * i)
+            assert [e["frame_id"] for e in m.timeline(**kw)] == _timeline_oracle(m, **kw)
+
+
+def test_timeline_of_an_empty_file_then_puts(tmp_path):
+    """A file created empty has no time index; once frames are put, the timeline is sorted."""
+    path = tmp_path / "e.mv2"
+    mv2.create(path).close()
+    with mv2.open(path, "a") as m:
+        assert m.timeline() == []
+        m.put("late.", timestamp=500)
+        m.put("early.", timestamp=100)
+        assert [e["frame_id"] for e in m.timeline()] == [1, 0]
