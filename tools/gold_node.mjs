@@ -15,6 +15,7 @@ import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -123,7 +124,7 @@ async function oracle(file, replay) {
   if (replay) {
     const ro = await sdk.use("basic", file, { mode: "open", readOnly: true, enableVec: false });
     const roCount = (await ro.stats()).frame_count;
-    const tmp = path.join(fs.mkdtempSync("/tmp/gold-oracle-"), path.basename(file));
+    const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gold-oracle-")), path.basename(file));
     fs.copyFileSync(file, tmp);
     try {
       await sdk.use("basic", tmp, { mode: "open", enableVec: false });
