@@ -29,26 +29,31 @@ def oracle(p: Path) -> dict:
 
 
 def producer_release(p: Path) -> str:
-    """The memvid-sdk release that wrote gold file ``p`` (its folder's name)."""
-    return p.parent.name.removeprefix("memvid-sdk-")
+    """The memvid release that wrote gold file ``p`` (its folder's name, ``memvid-sdk-2.0.151``,
+    ``memvid-cli-2.0.151``, ``memvid-node-2.0.159``). memvid's npm packages carry the version of
+    the memvid-sdk release that writes the same TOC revision (gold/README.md)."""
+    return p.parent.name.rsplit("-", 1)[-1]
 
 
-# memvid-sdk's default find passage size per release (gold/README.md): the oracles were taken
-# with it, and it changes how many passages, hence hits, a frame yields.
-SNIPPET_CHARS = {"2.0.123": 240, "2.0.140": 240, "2.0.151": 240, "2.0.160": 480}
+# The producer's default find passage size (gold/README.md): the oracles were taken with it,
+# and it changes how many passages, hence hits, a frame yields.
+SNIPPET_CHARS = {"memvid-sdk-2.0.123": 240, "memvid-sdk-2.0.140": 240, "memvid-sdk-2.0.151": 240,
+                 "memvid-sdk-2.0.160": 480, "memvid-cli-2.0.151": 480, "memvid-cli-2.0.160": 480,
+                 "memvid-node-2.0.159": 480}
 
 
-# memvid's semantic score is 1 - L2 distance, except memvid-sdk 2.0.151 (and the pq96 file, see
-# gold/README.md), which reports 1 - distance/2: same hits, same order, a constant factor.
-SEM_SCORE_SCALE = {"2.0.151": 0.5}
+# memvid's semantic score is 1 - L2 distance, except memvid-sdk 2.0.151, the Node SDK's vecSearch
+# (and the pq96 file, see gold/README.md), which report 1 - distance/2: same hits, same order,
+# a constant factor.
+SEM_SCORE_SCALE = {"memvid-sdk-2.0.151": 0.5, "memvid-node-2.0.159": 0.5}
 
 
 def sem_score_scale(p: Path) -> float:
-    return 0.5 if p.stem == "vectors-pq96" else SEM_SCORE_SCALE.get(producer_release(p), 1.0)
+    return 0.5 if p.stem == "vectors-pq96" else SEM_SCORE_SCALE.get(p.parent.name, 1.0)
 
 
 def snippet_chars(p: Path) -> int:
-    return SNIPPET_CHARS[producer_release(p)]
+    return SNIPPET_CHARS[p.parent.name]
 
 
 def applies_wal(p: Path) -> bool:

@@ -30,7 +30,14 @@ const error = (message) => ({ ok: false, error: { code: null, offset: null, mess
 const describe = (e) => `${e && e.name ? e.name : "Error"}: ${e && e.message ? e.message : String(e)}`.slice(0, 400);
 
 async function openRead(p) {
-  return sdk.use("basic", p, { mode: "open", readOnly: true, enableVec: true });
+  try {
+    return await sdk.use("basic", p, { mode: "open", readOnly: true, enableVec: true });
+  } catch (e) {
+    // A file the Node SDK wrote without vectors has no vector index, and enableVec (its default)
+    // refuses it with MV011; such a file is opened without.
+    if (!e || e.code !== "MV011") throw e;
+    return sdk.use("basic", p, { mode: "open", readOnly: true, enableVec: false });
+  }
 }
 
 async function verify(req) {

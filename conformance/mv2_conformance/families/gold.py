@@ -32,7 +32,8 @@ from ..vectors import Integrity, load_json
 # memvid's default passage size per release changes how many passages, hence hits, a frame
 # yields (gold/README.md); each oracle was taken with its own release's default.
 SNIPPET_CHARS = {"memvid-sdk-2.0.123": 240, "memvid-sdk-2.0.140": 240, "memvid-sdk-2.0.151": 240,
-                 "memvid-sdk-2.0.160": 480}
+                 "memvid-sdk-2.0.160": 480, "memvid-cli-2.0.151": 480, "memvid-cli-2.0.160": 480,
+                 "memvid-node-2.0.159": 480}
 FIND_K = 10
 SHOWN_PROBLEMS = 3
 # The card members memvid's memories() reports; a member a stored card lacks reads as null.
