@@ -25,7 +25,7 @@ import blake3
 
 from .format.revisions import Revision
 from .format.segments import SKETCH_SMALL
-from .format.sketch import encode_track, sketch_entry
+from .format.sketch import encode_track, sketch_entries
 from .index import lex
 from .index.time import encode_time_index
 from .errors import CorruptFileError
@@ -187,9 +187,8 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
     has_sketch = any(sc.name == "sketch_track" for sc in revision.toc.subcons)
     sketch_blob = None
     if has_sketch and frames:
-        for fs in frames:
-            if fs.id not in sketch_cache:
-                sketch_cache[fs.id] = sketch_entry(text_of(fs))
+        new = [fs for fs in frames if fs.id not in sketch_cache]
+        sketch_cache.update(zip((fs.id for fs in new), sketch_entries(text_of(fs) for fs in new)))
         sketch_blob = encode_track([sketch_cache[fs.id] for fs in frames])
 
     blobs = [b for _, b in payload_blobs]
