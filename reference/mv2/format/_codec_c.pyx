@@ -2658,6 +2658,909 @@ def decode_101(data):
     value = d97(p, &pos, end)
     return value, pos
 
+
+cdef int s102(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s105(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s104(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    s105(p, &pos, end)
+    if end - pos < 32: raise Bad
+    pos += 32
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s103(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s104(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+cdef int s108(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s110(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s109(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s110(p, &pos, end)
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int s112(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int s113(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s114(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s111(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 1: raise Bad
+        pos += 1
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s112(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s113(p, &pos, end); s114(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+cdef int s115(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int s107(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            s108(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s109(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s111(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s115(p, &pos, end)
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int s116(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s117(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s118(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s119(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s120(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s122(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s121(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s122(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+cdef int s106(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 32: raise Bad
+    pos += 32
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s107(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s116(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s117(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s118(p, &pos, end); s119(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s120(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s121(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+def spans_123(data):
+    """TOC memvid-2.0.123: start offsets of each frames item, then the end of the last (a list)."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef Py_ssize_t _i
+    s102(p, &pos, end)
+    s103(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    out = []
+    for _i in range(<Py_ssize_t>_n):
+        out.append(pos)
+        s106(p, &pos, end)
+    out.append(pos)
+    return out
+
+
+cdef int s124(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s104(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+cdef int s125(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 32: raise Bad
+    pos += 32
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s107(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s116(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s117(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s118(p, &pos, end); s119(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s120(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s121(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 32: raise Bad
+        pos += 32
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    pp[0] = pos
+    return 0
+
+
+def spans_126(data):
+    """TOC memvid-2.0.131: start offsets of each frames item, then the end of the last (a list)."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef Py_ssize_t _i
+    s102(p, &pos, end)
+    s124(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    out = []
+    for _i in range(<Py_ssize_t>_n):
+        out.append(pos)
+        s125(p, &pos, end)
+    out.append(pos)
+    return out
+
+
+cdef int s127(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s104(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+def spans_128(data):
+    """TOC memvid-2.0.147: start offsets of each frames item, then the end of the last (a list)."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef Py_ssize_t _i
+    s102(p, &pos, end)
+    s127(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    out = []
+    for _i in range(<Py_ssize_t>_n):
+        out.append(pos)
+        s125(p, &pos, end)
+    out.append(pos)
+    return out
+
+
+cdef int s129(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s104(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+def spans_130(data):
+    """TOC memvid-2.0.160: start offsets of each frames item, then the end of the last (a list)."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef Py_ssize_t _i
+    s102(p, &pos, end)
+    s129(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    out = []
+    for _i in range(<Py_ssize_t>_n):
+        out.append(pos)
+        s125(p, &pos, end)
+    out.append(pos)
+    return out
+
 DECODERS = {
     'a2e89a4089b9eb683a5d3ce236c304e5edd14e4d7ac25da5fb80b12181c7c10f': decode_53,  # TOC memvid-2.0.123
     'ffe735776f2adb56c78dbd34fd8fbcf4996261b11c4b345754df72f34ecf9d7a': decode_54,  # frame memvid-2.0.123
@@ -2667,4 +3570,11 @@ DECODERS = {
     '97c96307abc028b80c32a00b9c3f4f065c1b62bf71eeaaac2b5686da3b304b75': decode_93,  # WAL entry memvid-2.0.131
     'f1d024fabfd99424dbb82c4d1bb122126acabe88018e72f709a34fe09a098d5f': decode_96,  # TOC memvid-2.0.147
     '9a19a234619e9dec25f131bb6f2b6f107c5dafe5a4ecab11e203075fda1728ee': decode_101,  # TOC memvid-2.0.160
+}
+
+SPANS = {
+    'a2e89a4089b9eb683a5d3ce236c304e5edd14e4d7ac25da5fb80b12181c7c10f': spans_123,  # TOC memvid-2.0.123
+    'f522398a4e78779b0f33c386b1d6e25d4c2cdde1656d131e2594e3008ae52769': spans_126,  # TOC memvid-2.0.131
+    'f1d024fabfd99424dbb82c4d1bb122126acabe88018e72f709a34fe09a098d5f': spans_128,  # TOC memvid-2.0.147
+    '9a19a234619e9dec25f131bb6f2b6f107c5dafe5a4ecab11e203075fda1728ee': spans_130,  # TOC memvid-2.0.160
 }
