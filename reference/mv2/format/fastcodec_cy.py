@@ -7,6 +7,13 @@ decoder spends its time building the values it returns rather than interpreting 
 The values are exactly those of the pure-Python decoder (dicts, lists, ``str``, ``bytes``,
 ``int``, ``float``, ``bool``, ``None``), and so are the rejections.
 
+Every list and dict a compiled decoder builds is untracked by the cyclic garbage collector:
+its leaves are atoms and its containers are its own, so it cannot hold a cycle. A decoded
+TOC of a million frames is then never traversed by a collection (each full collection of the
+host process would otherwise walk several million objects). A dict is tracked again as soon as
+a container is stored in it; a list is not, so code must not put containers into the decoded
+lists (nothing in mv2 does: it copies a frame before changing it).
+
 Nothing here runs when ``mv2`` is used. ``tools/gen_codec.py`` writes the output to
 ``format/_codec_c.pyx``, which ``setup.py`` compiles when the package is installed; a test
 checks the committed file is what this generator gives for the current schema. At run time
@@ -36,6 +43,9 @@ HEADER = '''\
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 from cpython.unicode cimport PyUnicode_DecodeUTF8
+
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(object o)
 
 
 class Bad(Exception):
@@ -273,12 +283,14 @@ class CyGen:
                 return head + [f"{ind}if _n > <uint64_t>((end - pos) // {max(size, c.min_item, 1)}): raise Bad",
                                f"{ind}{out} = []",
                                f"{ind}for _i in range(<Py_ssize_t>_n):",
-                               f"{ind}    {out}.append({rd}(p + pos)); pos += {size}"]
+                               f"{ind}    {out}.append({rd}(p + pos)); pos += {size}",
+                               f"{ind}PyObject_GC_UnTrack({out})"]
             fn = self.func(sub)
             return head + [f"{ind}if _n > <uint64_t>((end - pos) // {max(c.min_item, 1)}): raise Bad",
                            f"{ind}{out} = []",
                            f"{ind}for _i in range(<Py_ssize_t>_n):",
-                           f"{ind}    {out}.append({fn}(p, &pos, end))"]
+                           f"{ind}    {out}.append({fn}(p, &pos, end))",
+                           f"{ind}PyObject_GC_UnTrack({out})"]
         if isinstance(c, B.Map):
             kf, vf = self.func(c.key), self.func(c.value)
             return [self.need(ind, 8), f"{ind}_n = _rQ(p + pos); pos += 8",
@@ -289,7 +301,8 @@ class CyGen:
                     f"{ind}    _sk = _k.encode('utf-8')",
                     f"{ind}    if _prev is not None and not _sk > _prev: raise Bad",
                     f"{ind}    _prev = _sk",
-                    f"{ind}    {out}[_k] = {vf}(p, &pos, end)"]
+                    f"{ind}    {out}[_k] = {vf}(p, &pos, end)",
+                    f"{ind}PyObject_GC_UnTrack({out})"]
         if isinstance(c, B.Tagged):
             names = self._const(tuple(n for n, _ in c.variants))
             lines = [self.need(ind, 4), f"{ind}_e = _rL(p + pos); pos += 4",
@@ -297,7 +310,7 @@ class CyGen:
             for i, (_, sub) in enumerate(c.variants):
                 fn = self.func(sub)
                 lines += [f"{ind}{'if' if i == 0 else 'elif'} _e == {i}:", f"{ind}    _v = {fn}(p, &pos, end)"]
-            return lines + [f"{ind}{out} = {{'variant': {names}[_e], 'value': _v}}"]
+            return lines + [f"{ind}{out} = {{'variant': {names}[_e], 'value': _v}}", f"{ind}PyObject_GC_UnTrack({out})"]
         if isinstance(c, Struct):
             return [f"{ind}{out} = {self.func(c)}(p, &pos, end)"]
         raise NotImplementedError(f"no compiled decoder for {type(c).__name__}")
@@ -314,7 +327,8 @@ class CyGen:
             for i, sc in enumerate(c.subcons):
                 body += self.expr(sc, "    ", f"f{i}")
                 fields.append(f"{sc.name!r}: f{i}")
-            ret = f"{{{', '.join(fields)}}}"
+            body += [f"    r = {{{', '.join(fields)}}}", "    PyObject_GC_UnTrack(r)"]
+            ret = "r"
         else:
             body += self.expr(c, "    ", "v")
             ret = "v"
