@@ -7,6 +7,9 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 from libc.string cimport memcpy
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(object o)
+
 
 class Bad(Exception):
     """The bytes are not a valid encoding; the interpreter will say why."""
@@ -87,8 +90,10 @@ cdef object d3(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f0 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
     f1 = _rQ(p + pos); pos += 8
+    r = {'start': f0, 'end': f1}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'start': f0, 'end': f1}
+    return r
 
 
 cdef object d2(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -110,8 +115,10 @@ cdef object d2(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f4 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
     f5 = _rQ(p + pos); pos += 8
+    r = {'id': f0, 'frame_range': f1, 'primary_checksum': f2, 'compression': f3, 'bytes_offset': f4, 'bytes_length': f5}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'id': f0, 'frame_range': f1, 'primary_checksum': f2, 'compression': f3, 'bytes_offset': f4, 'bytes_length': f5}
+    return r
 
 
 cdef object d9(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -138,8 +145,10 @@ cdef object d11(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f0 = _rd(p + pos); pos += 8
     if end - pos < 8: raise Bad
     f1 = _rd(p + pos); pos += 8
+    r = {'latitude': f0, 'longitude': f1}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'latitude': f0, 'longitude': f1}
+    return r
 
 
 cdef object d10(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -195,8 +204,10 @@ cdef object d10(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     elif _t == 1:
         f4 = d11(p, &pos, end)
     else: raise Bad
+    r = {'make': f0, 'model': f1, 'lens': f2, 'datetime': f3, 'gps': f4}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'make': f0, 'model': f1, 'lens': f2, 'datetime': f3, 'gps': f4}
+    return r
 
 
 cdef object d13(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -219,8 +230,10 @@ cdef object d13(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if _n > <uint64_t>(end - pos): raise Bad
         f2 = PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL); pos += <Py_ssize_t>_n
     else: raise Bad
+    r = {'start_seconds': f0, 'end_seconds': f1, 'label': f2}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'start_seconds': f0, 'end_seconds': f1, 'label': f2}
+    return r
 
 
 cdef object d14(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -305,6 +318,7 @@ cdef object d12(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f5 = []
     for _i in range(<Py_ssize_t>_n):
         f5.append(d13(p, &pos, end))
+    PyObject_GC_UnTrack(f5)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 2): raise Bad
@@ -316,8 +330,11 @@ cdef object d12(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if _prev is not None and not _sk > _prev: raise Bad
         _prev = _sk
         f6[_k] = d15(p, &pos, end)
+    PyObject_GC_UnTrack(f6)
+    r = {'duration_secs': f0, 'sample_rate_hz': f1, 'channels': f2, 'bitrate_kbps': f3, 'codec': f4, 'segments': f5, 'tags': f6}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'duration_secs': f0, 'sample_rate_hz': f1, 'channels': f2, 'bitrate_kbps': f3, 'codec': f4, 'segments': f5, 'tags': f6}
+    return r
 
 
 cdef object d16(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -380,8 +397,10 @@ cdef object d16(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if _n > <uint64_t>(end - pos): raise Bad
         f7 = PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL); pos += <Py_ssize_t>_n
     else: raise Bad
+    r = {'kind': f0, 'mime': f1, 'bytes': f2, 'filename': f3, 'duration_ms': f4, 'width': f5, 'height': f6, 'codec': f7}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'kind': f0, 'mime': f1, 'bytes': f2, 'filename': f3, 'duration_ms': f4, 'width': f5, 'height': f6, 'codec': f7}
+    return r
 
 
 cdef object d8(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -445,6 +464,7 @@ cdef object d8(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         f5 = []
         for _i in range(<Py_ssize_t>_n):
             f5.append(d9(p, &pos, end))
+        PyObject_GC_UnTrack(f5)
     else: raise Bad
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
@@ -477,8 +497,10 @@ cdef object d8(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     elif _t == 1:
         f9 = d16(p, &pos, end)
     else: raise Bad
+    r = {'mime': f0, 'bytes': f1, 'hash': f2, 'width': f3, 'height': f4, 'colors': f5, 'caption': f6, 'exif': f7, 'audio': f8, 'media': f9}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'mime': f0, 'bytes': f1, 'hash': f2, 'width': f3, 'height': f4, 'colors': f5, 'caption': f6, 'exif': f7, 'audio': f8, 'media': f9}
+    return r
 
 
 cdef object d17(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -561,8 +583,10 @@ cdef object d23(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f0 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
     f1 = _rQ(p + pos); pos += 8
+    r = {'start': f0, 'end': f1}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'start': f0, 'end': f1}
+    return r
 
 
 cdef object d22(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -579,8 +603,11 @@ cdef object d22(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f1 = []
     for _i in range(<Py_ssize_t>_n):
         f1.append(d23(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
+    r = {'chunk_chars': f0, 'chunks': f1}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'chunk_chars': f0, 'chunks': f1}
+    return r
 
 
 cdef object d5(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -692,12 +719,14 @@ cdef object d5(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f15 = []
     for _i in range(<Py_ssize_t>_n):
         f15.append(d17(p, &pos, end))
+    PyObject_GC_UnTrack(f15)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 8): raise Bad
     f16 = []
     for _i in range(<Py_ssize_t>_n):
         f16.append(d18(p, &pos, end))
+    PyObject_GC_UnTrack(f16)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 2): raise Bad
@@ -709,12 +738,14 @@ cdef object d5(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if _prev is not None and not _sk > _prev: raise Bad
         _prev = _sk
         f17[_k] = d20(p, &pos, end)
+    PyObject_GC_UnTrack(f17)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 8): raise Bad
     f18 = []
     for _i in range(<Py_ssize_t>_n):
         f18.append(d21(p, &pos, end))
+    PyObject_GC_UnTrack(f18)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
     if _t == 0:
@@ -770,8 +801,10 @@ cdef object d5(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if end - pos < 8: raise Bad
         f26 = _rQ(p + pos); pos += 8
     else: raise Bad
+    r = {'id': f0, 'timestamp': f1, 'anchor_ts': f2, 'anchor_source': f3, 'kind': f4, 'track': f5, 'payload_offset': f6, 'payload_length': f7, 'checksum': f8, 'uri': f9, 'title': f10, 'canonical_encoding': f11, 'canonical_length': f12, 'metadata': f13, 'search_text': f14, 'tags': f15, 'labels': f16, 'extra_metadata': f17, 'content_dates': f18, 'chunk_manifest': f19, 'role': f20, 'parent_id': f21, 'chunk_index': f22, 'chunk_count': f23, 'status': f24, 'supersedes': f25, 'superseded_by': f26}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'id': f0, 'timestamp': f1, 'anchor_ts': f2, 'anchor_source': f3, 'kind': f4, 'track': f5, 'payload_offset': f6, 'payload_length': f7, 'checksum': f8, 'uri': f9, 'title': f10, 'canonical_encoding': f11, 'canonical_length': f12, 'metadata': f13, 'search_text': f14, 'tags': f15, 'labels': f16, 'extra_metadata': f17, 'content_dates': f18, 'chunk_manifest': f19, 'role': f20, 'parent_id': f21, 'chunk_index': f22, 'chunk_count': f23, 'status': f24, 'supersedes': f25, 'superseded_by': f26}
+    return r
 
 
 cdef object d27(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -790,8 +823,10 @@ cdef object d27(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f3 = _rQ(p + pos); pos += 8
     if end - pos < 32: raise Bad
     f4 = p[pos:pos + 32]; pos += 32
+    r = {'doc_count': f0, 'generation': f1, 'bytes_offset': f2, 'bytes_length': f3, 'checksum': f4}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'doc_count': f0, 'generation': f1, 'bytes_offset': f2, 'bytes_length': f3, 'checksum': f4}
+    return r
 
 
 cdef object d28(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -810,8 +845,10 @@ cdef object d28(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f2 = _rQ(p + pos); pos += 8
     if end - pos < 32: raise Bad
     f3 = p[pos:pos + 32]; pos += 32
+    r = {'path': f0, 'bytes_offset': f1, 'bytes_length': f2, 'checksum': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'path': f0, 'bytes_offset': f1, 'bytes_length': f2, 'checksum': f3}
+    return r
 
 
 cdef object d29(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -834,8 +871,10 @@ cdef object d29(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     _e = _rL(p + pos); pos += 4
     if _e >= 2: raise Bad
     f5 = C30[_e]
+    r = {'vector_count': f0, 'dimension': f1, 'bytes_offset': f2, 'bytes_length': f3, 'checksum': f4, 'compression_mode': f5}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'vector_count': f0, 'dimension': f1, 'bytes_offset': f2, 'bytes_length': f3, 'checksum': f4, 'compression_mode': f5}
+    return r
 
 
 cdef object d31(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -858,8 +897,10 @@ cdef object d31(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>(end - pos): raise Bad
     f5 = PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL); pos += <Py_ssize_t>_n
+    r = {'bytes_offset': f0, 'bytes_length': f1, 'vector_count': f2, 'dimension': f3, 'checksum': f4, 'model_name': f5}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'bytes_offset': f0, 'bytes_length': f1, 'vector_count': f2, 'dimension': f3, 'checksum': f4, 'model_name': f5}
+    return r
 
 
 cdef object d26(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -881,6 +922,7 @@ cdef object d26(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f1 = []
     for _i in range(<Py_ssize_t>_n):
         f1.append(d28(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
     if _t == 0:
@@ -895,8 +937,10 @@ cdef object d26(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     elif _t == 1:
         f3 = d31(p, &pos, end)
     else: raise Bad
+    r = {'lex': f0, 'lex_segments': f1, 'vec': f2, 'clip': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'lex': f0, 'lex_segments': f1, 'vec': f2, 'clip': f3}
+    return r
 
 
 cdef object d32(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -913,8 +957,10 @@ cdef object d32(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f2 = _rQ(p + pos); pos += 8
     if end - pos < 32: raise Bad
     f3 = p[pos:pos + 32]; pos += 32
+    r = {'bytes_offset': f0, 'bytes_length': f1, 'entry_count': f2, 'checksum': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'bytes_offset': f0, 'bytes_length': f1, 'entry_count': f2, 'checksum': f3}
+    return r
 
 
 cdef object d33(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -935,8 +981,10 @@ cdef object d33(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f4 = p[pos:pos + 32]; pos += 32
     if end - pos < 4: raise Bad
     f5 = _rL(p + pos); pos += 4
+    r = {'bytes_offset': f0, 'bytes_length': f1, 'entry_count': f2, 'anchor_count': f3, 'checksum': f4, 'flags': f5}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'bytes_offset': f0, 'bytes_length': f1, 'entry_count': f2, 'anchor_count': f3, 'checksum': f4, 'flags': f5}
+    return r
 
 
 cdef object d34(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -955,8 +1003,10 @@ cdef object d34(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f3 = _rQ(p + pos); pos += 8
     if end - pos < 32: raise Bad
     f4 = p[pos:pos + 32]; pos += 32
+    r = {'bytes_offset': f0, 'bytes_length': f1, 'card_count': f2, 'entity_count': f3, 'checksum': f4}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'bytes_offset': f0, 'bytes_length': f1, 'card_count': f2, 'entity_count': f3, 'checksum': f4}
+    return r
 
 
 cdef object d35(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -975,8 +1025,10 @@ cdef object d35(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f3 = _rQ(p + pos); pos += 8
     if end - pos < 32: raise Bad
     f4 = p[pos:pos + 32]; pos += 32
+    r = {'bytes_offset': f0, 'bytes_length': f1, 'node_count': f2, 'edge_count': f3, 'checksum': f4}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'bytes_offset': f0, 'bytes_length': f1, 'node_count': f2, 'edge_count': f3, 'checksum': f4}
+    return r
 
 
 cdef object d40(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -997,8 +1049,10 @@ cdef object d40(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f4 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
     f5 = _rQ(p + pos); pos += 8
+    r = {'frame_start': f0, 'frame_end': f1, 'page_start': f2, 'page_end': f3, 'token_start': f4, 'token_end': f5}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'frame_start': f0, 'frame_end': f1, 'page_start': f2, 'page_end': f3, 'token_start': f4, 'token_end': f5}
+    return r
 
 
 cdef object d38(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1030,8 +1084,10 @@ cdef object d38(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     elif _t == 1:
         f7 = d40(p, &pos, end)
     else: raise Bad
+    r = {'segment_id': f0, 'bytes_offset': f1, 'bytes_length': f2, 'checksum': f3, 'build_sequence': f4, 'codec_version': f5, 'compression': f6, 'span': f7}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'segment_id': f0, 'bytes_offset': f1, 'bytes_length': f2, 'checksum': f3, 'build_sequence': f4, 'codec_version': f5, 'compression': f6, 'span': f7}
+    return r
 
 
 cdef object d37(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1043,8 +1099,10 @@ cdef object d37(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f0 = d38(p, &pos, end)
     if end - pos < 8: raise Bad
     f1 = _rQ(p + pos); pos += 8
+    r = {'common': f0, 'doc_count': f1}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'common': f0, 'doc_count': f1}
+    return r
 
 
 cdef object d41(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1062,8 +1120,10 @@ cdef object d41(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     _e = _rL(p + pos); pos += 4
     if _e >= 2: raise Bad
     f3 = C42[_e]
+    r = {'common': f0, 'vector_count': f1, 'dimension': f2, 'vector_compression': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'common': f0, 'vector_count': f1, 'dimension': f2, 'vector_compression': f3}
+    return r
 
 
 cdef object d43(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1075,8 +1135,10 @@ cdef object d43(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f0 = d38(p, &pos, end)
     if end - pos < 8: raise Bad
     f1 = _rQ(p + pos); pos += 8
+    r = {'common': f0, 'entry_count': f1}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'common': f0, 'entry_count': f1}
+    return r
 
 
 cdef object d44(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1092,8 +1154,10 @@ cdef object d44(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f2 = _rQ(p + pos); pos += 8
     if end - pos < 4: raise Bad
     f3 = _rL(p + pos); pos += 4
+    r = {'common': f0, 'entry_count': f1, 'anchor_count': f2, 'flags': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'common': f0, 'entry_count': f1, 'anchor_count': f2, 'flags': f3}
+    return r
 
 
 cdef object d45(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1107,8 +1171,10 @@ cdef object d45(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>(end - pos): raise Bad
     f1 = PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL); pos += <Py_ssize_t>_n
+    r = {'common': f0, 'path': f1}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'common': f0, 'path': f1}
+    return r
 
 
 cdef object d48(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1127,8 +1193,10 @@ cdef object d48(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f3 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
     f4 = _rQ(p + pos); pos += 8
+    r = {'doc_count': f0, 'vector_count': f1, 'time_entries': f2, 'bytes_uncompressed': f3, 'build_micros': f4}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'doc_count': f0, 'vector_count': f1, 'time_entries': f2, 'bytes_uncompressed': f3, 'build_micros': f4}
+    return r
 
 
 cdef object d46(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1143,8 +1211,10 @@ cdef object d46(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f0 = C47[_e]
     f1 = d38(p, &pos, end)
     f2 = d48(p, &pos, end)
+    r = {'kind': f0, 'common': f1, 'stats': f2}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'kind': f0, 'common': f1, 'stats': f2}
+    return r
 
 
 cdef object d36(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1167,38 +1237,46 @@ cdef object d36(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f3 = []
     for _i in range(<Py_ssize_t>_n):
         f3.append(d37(p, &pos, end))
+    PyObject_GC_UnTrack(f3)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 87): raise Bad
     f4 = []
     for _i in range(<Py_ssize_t>_n):
         f4.append(d41(p, &pos, end))
+    PyObject_GC_UnTrack(f4)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 79): raise Bad
     f5 = []
     for _i in range(<Py_ssize_t>_n):
         f5.append(d43(p, &pos, end))
+    PyObject_GC_UnTrack(f5)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 91): raise Bad
     f6 = []
     for _i in range(<Py_ssize_t>_n):
         f6.append(d44(p, &pos, end))
+    PyObject_GC_UnTrack(f6)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 79): raise Bad
     f7 = []
     for _i in range(<Py_ssize_t>_n):
         f7.append(d45(p, &pos, end))
+    PyObject_GC_UnTrack(f7)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 115): raise Bad
     f8 = []
     for _i in range(<Py_ssize_t>_n):
         f8.append(d46(p, &pos, end))
+    PyObject_GC_UnTrack(f8)
+    r = {'next_segment_id': f0, 'version': f1, 'lex_enabled': f2, 'lex_segments': f3, 'vec_segments': f4, 'time_segments': f5, 'temporal_segments': f6, 'tantivy_segments': f7, 'index_segments': f8}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'next_segment_id': f0, 'version': f1, 'lex_enabled': f2, 'lex_segments': f3, 'vec_segments': f4, 'time_segments': f5, 'temporal_segments': f6, 'tantivy_segments': f7, 'index_segments': f8}
+    return r
 
 
 cdef object d49(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1217,8 +1295,10 @@ cdef object d49(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f2 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
     f3 = _rQ(p + pos); pos += 8
+    r = {'issuer': f0, 'seq_no': f1, 'expires_in_secs': f2, 'capacity_bytes': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'issuer': f0, 'seq_no': f1, 'expires_in_secs': f2, 'capacity_bytes': f3}
+    return r
 
 
 cdef object d51(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1232,8 +1312,10 @@ cdef object d51(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     if f0 != 16: raise Bad
     if end - pos < 16: raise Bad
     f1 = p[pos:pos + 16]; pos += 16
+    r = {'len': f0, 'bytes': f1}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'len': f0, 'bytes': f1}
+    return r
 
 
 cdef object d50(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1255,8 +1337,10 @@ cdef object d50(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>(end - pos): raise Bad
     f3 = PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL); pos += <Py_ssize_t>_n
+    r = {'memory_id': f0, 'memory_name': f1, 'bound_at': f2, 'api_url': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'memory_id': f0, 'memory_name': f1, 'bound_at': f2, 'api_url': f3}
+    return r
 
 
 cdef object d52(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1275,8 +1359,10 @@ cdef object d52(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f3 = _rQ(p + pos); pos += 8
     if end - pos < 4: raise Bad
     f4 = _rL(p + pos); pos += 4
+    r = {'segment_offset': f0, 'segment_size': f1, 'session_count': f2, 'total_actions': f3, 'version': f4}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'segment_offset': f0, 'segment_size': f1, 'session_count': f2, 'total_actions': f3, 'version': f4}
+    return r
 
 
 cdef object d1(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1293,12 +1379,14 @@ cdef object d1(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f1 = []
     for _i in range(<Py_ssize_t>_n):
         f1.append(d2(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 100): raise Bad
     f2 = []
     for _i in range(<Py_ssize_t>_n):
         f2.append(d5(p, &pos, end))
+    PyObject_GC_UnTrack(f2)
     f3 = d26(p, &pos, end)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
@@ -1348,8 +1436,10 @@ cdef object d1(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f12 = p[pos:pos + 32]; pos += 32
     if end - pos < 32: raise Bad
     f13 = p[pos:pos + 32]; pos += 32
+    r = {'toc_version': f0, 'segments': f1, 'frames': f2, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'segment_catalog': f8, 'ticket_ref': f9, 'memory_binding': f10, 'replay_manifest': f11, 'merkle_root': f12, 'toc_checksum': f13}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'toc_version': f0, 'segments': f1, 'frames': f2, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'segment_catalog': f8, 'ticket_ref': f9, 'memory_binding': f10, 'replay_manifest': f11, 'merkle_root': f12, 'toc_checksum': f13}
+    return r
 
 
 def decode_53(data):
@@ -1485,6 +1575,7 @@ cdef object d57(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         f4 = []
         for _i in range(<Py_ssize_t>_n):
             f4.append(_rf(p + pos)); pos += 4
+        PyObject_GC_UnTrack(f4)
     else: raise Bad
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
@@ -1541,12 +1632,14 @@ cdef object d57(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f11 = []
     for _i in range(<Py_ssize_t>_n):
         f11.append(d59(p, &pos, end))
+    PyObject_GC_UnTrack(f11)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 8): raise Bad
     f12 = []
     for _i in range(<Py_ssize_t>_n):
         f12.append(d60(p, &pos, end))
+    PyObject_GC_UnTrack(f12)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 2): raise Bad
@@ -1558,12 +1651,14 @@ cdef object d57(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if _prev is not None and not _sk > _prev: raise Bad
         _prev = _sk
         f13[_k] = d62(p, &pos, end)
+    PyObject_GC_UnTrack(f13)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 8): raise Bad
     f14 = []
     for _i in range(<Py_ssize_t>_n):
         f14.append(d63(p, &pos, end))
+    PyObject_GC_UnTrack(f14)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
     if _t == 0:
@@ -1627,8 +1722,10 @@ cdef object d57(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if end - pos < 8: raise Bad
         f23 = _rQ(p + pos); pos += 8
     else: raise Bad
+    r = {'timestamp': f0, 'kind': f1, 'track': f2, 'payload': f3, 'embedding': f4, 'uri': f5, 'title': f6, 'canonical_encoding': f7, 'canonical_length': f8, 'metadata': f9, 'search_text': f10, 'tags': f11, 'labels': f12, 'extra_metadata': f13, 'content_dates': f14, 'chunk_manifest': f15, 'role': f16, 'parent_sequence': f17, 'chunk_index': f18, 'chunk_count': f19, 'op': f20, 'target_frame_id': f21, 'supersedes_frame_id': f22, 'reuse_payload_from': f23}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'timestamp': f0, 'kind': f1, 'track': f2, 'payload': f3, 'embedding': f4, 'uri': f5, 'title': f6, 'canonical_encoding': f7, 'canonical_length': f8, 'metadata': f9, 'search_text': f10, 'tags': f11, 'labels': f12, 'extra_metadata': f13, 'content_dates': f14, 'chunk_manifest': f15, 'role': f16, 'parent_sequence': f17, 'chunk_index': f18, 'chunk_count': f19, 'op': f20, 'target_frame_id': f21, 'supersedes_frame_id': f22, 'reuse_payload_from': f23}
+    return r
 
 
 cdef object d67(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1647,8 +1744,10 @@ cdef object d67(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f2 = _rQ(p + pos); pos += 8
     if end - pos < 32: raise Bad
     f3 = p[pos:pos + 32]; pos += 32
+    r = {'path': f0, 'bytes_offset': f1, 'bytes_length': f2, 'checksum': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'path': f0, 'bytes_offset': f1, 'bytes_length': f2, 'checksum': f3}
+    return r
 
 
 cdef object d66(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1669,8 +1768,11 @@ cdef object d66(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f3 = []
     for _i in range(<Py_ssize_t>_n):
         f3.append(d67(p, &pos, end))
+    PyObject_GC_UnTrack(f3)
+    r = {'generation': f0, 'doc_count': f1, 'checksum': f2, 'segments': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'generation': f0, 'doc_count': f1, 'checksum': f2, 'segments': f3}
+    return r
 
 
 cdef object d55(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1687,6 +1789,7 @@ cdef object d55(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     elif _e == 1:
         _v = d66(p, &pos, end)
     v = {'variant': C56[_e], 'value': _v}
+    PyObject_GC_UnTrack(v)
     pp[0] = pos
     return v
 
@@ -1810,12 +1913,14 @@ cdef object d70(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f15 = []
     for _i in range(<Py_ssize_t>_n):
         f15.append(d17(p, &pos, end))
+    PyObject_GC_UnTrack(f15)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 8): raise Bad
     f16 = []
     for _i in range(<Py_ssize_t>_n):
         f16.append(d18(p, &pos, end))
+    PyObject_GC_UnTrack(f16)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 2): raise Bad
@@ -1827,12 +1932,14 @@ cdef object d70(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if _prev is not None and not _sk > _prev: raise Bad
         _prev = _sk
         f17[_k] = d20(p, &pos, end)
+    PyObject_GC_UnTrack(f17)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 8): raise Bad
     f18 = []
     for _i in range(<Py_ssize_t>_n):
         f18.append(d21(p, &pos, end))
+    PyObject_GC_UnTrack(f18)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
     if _t == 0:
@@ -1910,8 +2017,10 @@ cdef object d70(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     _e = _rL(p + pos); pos += 4
     if _e >= 2: raise Bad
     f29 = C75[_e]
+    r = {'id': f0, 'timestamp': f1, 'anchor_ts': f2, 'anchor_source': f3, 'kind': f4, 'track': f5, 'payload_offset': f6, 'payload_length': f7, 'checksum': f8, 'uri': f9, 'title': f10, 'canonical_encoding': f11, 'canonical_length': f12, 'metadata': f13, 'search_text': f14, 'tags': f15, 'labels': f16, 'extra_metadata': f17, 'content_dates': f18, 'chunk_manifest': f19, 'role': f20, 'parent_id': f21, 'chunk_index': f22, 'chunk_count': f23, 'status': f24, 'supersedes': f25, 'superseded_by': f26, 'source_sha256': f27, 'source_path': f28, 'enrichment_state': f29}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'id': f0, 'timestamp': f1, 'anchor_ts': f2, 'anchor_source': f3, 'kind': f4, 'track': f5, 'payload_offset': f6, 'payload_length': f7, 'checksum': f8, 'uri': f9, 'title': f10, 'canonical_encoding': f11, 'canonical_length': f12, 'metadata': f13, 'search_text': f14, 'tags': f15, 'labels': f16, 'extra_metadata': f17, 'content_dates': f18, 'chunk_manifest': f19, 'role': f20, 'parent_id': f21, 'chunk_index': f22, 'chunk_count': f23, 'status': f24, 'supersedes': f25, 'superseded_by': f26, 'source_sha256': f27, 'source_path': f28, 'enrichment_state': f29}
+    return r
 
 
 cdef object d76(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1932,8 +2041,10 @@ cdef object d76(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f4 = _rL(p + pos); pos += 4
     if end - pos < 32: raise Bad
     f5 = p[pos:pos + 32]; pos += 32
+    r = {'bytes_offset': f0, 'bytes_length': f1, 'entry_count': f2, 'entry_size': f3, 'flags': f4, 'checksum': f5}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'bytes_offset': f0, 'bytes_length': f1, 'entry_count': f2, 'entry_size': f3, 'flags': f4, 'checksum': f5}
+    return r
 
 
 cdef object d78(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1950,8 +2061,10 @@ cdef object d78(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f2 = _rL(p + pos); pos += 4
     if end - pos < 4: raise Bad
     f3 = _rL(p + pos); pos += 4
+    r = {'frame_id': f0, 'created_at': f1, 'chunks_done': f2, 'chunks_total': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'frame_id': f0, 'created_at': f1, 'chunks_done': f2, 'chunks_total': f3}
+    return r
 
 
 cdef object d77(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1966,10 +2079,13 @@ cdef object d77(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f0 = []
     for _i in range(<Py_ssize_t>_n):
         f0.append(d78(p, &pos, end))
+    PyObject_GC_UnTrack(f0)
     if end - pos < 8: raise Bad
     f1 = _rQ(p + pos); pos += 8
+    r = {'tasks': f0, 'updated_at': f1}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'tasks': f0, 'updated_at': f1}
+    return r
 
 
 cdef object d69(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -1986,12 +2102,14 @@ cdef object d69(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f1 = []
     for _i in range(<Py_ssize_t>_n):
         f1.append(d2(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 100): raise Bad
     f2 = []
     for _i in range(<Py_ssize_t>_n):
         f2.append(d70(p, &pos, end))
+    PyObject_GC_UnTrack(f2)
     f3 = d26(p, &pos, end)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
@@ -2049,8 +2167,10 @@ cdef object d69(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f14 = p[pos:pos + 32]; pos += 32
     if end - pos < 32: raise Bad
     f15 = p[pos:pos + 32]; pos += 32
+    r = {'toc_version': f0, 'segments': f1, 'frames': f2, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'toc_version': f0, 'segments': f1, 'frames': f2, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
+    return r
 
 
 def decode_79(data):
@@ -2186,6 +2306,7 @@ cdef object d83(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         f4 = []
         for _i in range(<Py_ssize_t>_n):
             f4.append(_rf(p + pos)); pos += 4
+        PyObject_GC_UnTrack(f4)
     else: raise Bad
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
@@ -2242,12 +2363,14 @@ cdef object d83(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f11 = []
     for _i in range(<Py_ssize_t>_n):
         f11.append(d85(p, &pos, end))
+    PyObject_GC_UnTrack(f11)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 8): raise Bad
     f12 = []
     for _i in range(<Py_ssize_t>_n):
         f12.append(d86(p, &pos, end))
+    PyObject_GC_UnTrack(f12)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 2): raise Bad
@@ -2259,12 +2382,14 @@ cdef object d83(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if _prev is not None and not _sk > _prev: raise Bad
         _prev = _sk
         f13[_k] = d88(p, &pos, end)
+    PyObject_GC_UnTrack(f13)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 8): raise Bad
     f14 = []
     for _i in range(<Py_ssize_t>_n):
         f14.append(d89(p, &pos, end))
+    PyObject_GC_UnTrack(f14)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
     if _t == 0:
@@ -2350,8 +2475,10 @@ cdef object d83(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     _e = _rL(p + pos); pos += 4
     if _e >= 2: raise Bad
     f26 = C92[_e]
+    r = {'timestamp': f0, 'kind': f1, 'track': f2, 'payload': f3, 'embedding': f4, 'uri': f5, 'title': f6, 'canonical_encoding': f7, 'canonical_length': f8, 'metadata': f9, 'search_text': f10, 'tags': f11, 'labels': f12, 'extra_metadata': f13, 'content_dates': f14, 'chunk_manifest': f15, 'role': f16, 'parent_sequence': f17, 'chunk_index': f18, 'chunk_count': f19, 'op': f20, 'target_frame_id': f21, 'supersedes_frame_id': f22, 'reuse_payload_from': f23, 'source_sha256': f24, 'source_path': f25, 'enrichment_state': f26}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'timestamp': f0, 'kind': f1, 'track': f2, 'payload': f3, 'embedding': f4, 'uri': f5, 'title': f6, 'canonical_encoding': f7, 'canonical_length': f8, 'metadata': f9, 'search_text': f10, 'tags': f11, 'labels': f12, 'extra_metadata': f13, 'content_dates': f14, 'chunk_manifest': f15, 'role': f16, 'parent_sequence': f17, 'chunk_index': f18, 'chunk_count': f19, 'op': f20, 'target_frame_id': f21, 'supersedes_frame_id': f22, 'reuse_payload_from': f23, 'source_sha256': f24, 'source_path': f25, 'enrichment_state': f26}
+    return r
 
 
 cdef object d81(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -2368,6 +2495,7 @@ cdef object d81(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     elif _e == 1:
         _v = d66(p, &pos, end)
     v = {'variant': C82[_e], 'value': _v}
+    PyObject_GC_UnTrack(v)
     pp[0] = pos
     return v
 
@@ -2402,8 +2530,10 @@ cdef object d95(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     _t = p[pos]; pos += 1
     if _t > 1: raise Bad
     f4 = _t == 1
+    r = {'issuer': f0, 'seq_no': f1, 'expires_in_secs': f2, 'capacity_bytes': f3, 'verified': f4}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'issuer': f0, 'seq_no': f1, 'expires_in_secs': f2, 'capacity_bytes': f3, 'verified': f4}
+    return r
 
 
 cdef object d94(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -2420,12 +2550,14 @@ cdef object d94(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f1 = []
     for _i in range(<Py_ssize_t>_n):
         f1.append(d2(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 100): raise Bad
     f2 = []
     for _i in range(<Py_ssize_t>_n):
         f2.append(d70(p, &pos, end))
+    PyObject_GC_UnTrack(f2)
     f3 = d26(p, &pos, end)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
@@ -2483,8 +2615,10 @@ cdef object d94(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f14 = p[pos:pos + 32]; pos += 32
     if end - pos < 32: raise Bad
     f15 = p[pos:pos + 32]; pos += 32
+    r = {'toc_version': f0, 'segments': f1, 'frames': f2, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'toc_version': f0, 'segments': f1, 'frames': f2, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
+    return r
 
 
 def decode_96(data):
@@ -2527,8 +2661,10 @@ cdef object d99(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
         if _n > <uint64_t>(end - pos): raise Bad
         f6 = PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL); pos += <Py_ssize_t>_n
     else: raise Bad
+    r = {'vector_count': f0, 'dimension': f1, 'bytes_offset': f2, 'bytes_length': f3, 'checksum': f4, 'compression_mode': f5, 'model': f6}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'vector_count': f0, 'dimension': f1, 'bytes_offset': f2, 'bytes_length': f3, 'checksum': f4, 'compression_mode': f5, 'model': f6}
+    return r
 
 
 cdef object d98(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -2550,6 +2686,7 @@ cdef object d98(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f1 = []
     for _i in range(<Py_ssize_t>_n):
         f1.append(d28(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
     if _t == 0:
@@ -2564,8 +2701,10 @@ cdef object d98(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     elif _t == 1:
         f3 = d31(p, &pos, end)
     else: raise Bad
+    r = {'lex': f0, 'lex_segments': f1, 'vec': f2, 'clip': f3}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'lex': f0, 'lex_segments': f1, 'vec': f2, 'clip': f3}
+    return r
 
 
 cdef object d97(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
@@ -2582,12 +2721,14 @@ cdef object d97(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f1 = []
     for _i in range(<Py_ssize_t>_n):
         f1.append(d2(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>((end - pos) // 100): raise Bad
     f2 = []
     for _i in range(<Py_ssize_t>_n):
         f2.append(d70(p, &pos, end))
+    PyObject_GC_UnTrack(f2)
     f3 = d98(p, &pos, end)
     if end - pos < 1: raise Bad
     _t = p[pos]; pos += 1
@@ -2645,8 +2786,10 @@ cdef object d97(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end):
     f14 = p[pos:pos + 32]; pos += 32
     if end - pos < 32: raise Bad
     f15 = p[pos:pos + 32]; pos += 32
+    r = {'toc_version': f0, 'segments': f1, 'frames': f2, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
+    PyObject_GC_UnTrack(r)
     pp[0] = pos
-    return {'toc_version': f0, 'segments': f1, 'frames': f2, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
+    return r
 
 
 def decode_101(data):
@@ -2658,6 +2801,909 @@ def decode_101(data):
     value = d97(p, &pos, end)
     return value, pos
 
+
+cdef int s102(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s105(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s104(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    s105(p, &pos, end)
+    if end - pos < 32: raise Bad
+    pos += 32
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s103(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s104(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+cdef int s108(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s110(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s109(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s110(p, &pos, end)
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int s112(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int s113(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s114(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s111(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 1: raise Bad
+        pos += 1
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s112(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s113(p, &pos, end); s114(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+cdef int s115(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int s107(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            s108(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s109(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s111(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s115(p, &pos, end)
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int s116(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s117(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s118(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s119(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s120(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int s122(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int s121(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s122(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+cdef int s106(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 32: raise Bad
+    pos += 32
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s107(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s116(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s117(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s118(p, &pos, end); s119(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s120(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s121(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+def spans_123(data):
+    """TOC memvid-2.0.123: start offsets of each frames item, then the end of the last (a list)."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef Py_ssize_t _i
+    s102(p, &pos, end)
+    s103(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    out = []
+    for _i in range(<Py_ssize_t>_n):
+        out.append(pos)
+        s106(p, &pos, end)
+    out.append(pos)
+    return out
+
+
+cdef int s124(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s104(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+cdef int s125(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 32: raise Bad
+    pos += 32
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s107(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s116(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s117(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s118(p, &pos, end); s119(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s120(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        s121(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 32: raise Bad
+        pos += 32
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 4: raise Bad
+    pos += 4
+    pp[0] = pos
+    return 0
+
+
+def spans_126(data):
+    """TOC memvid-2.0.131: start offsets of each frames item, then the end of the last (a list)."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef Py_ssize_t _i
+    s102(p, &pos, end)
+    s124(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    out = []
+    for _i in range(<Py_ssize_t>_n):
+        out.append(pos)
+        s125(p, &pos, end)
+    out.append(pos)
+    return out
+
+
+cdef int s127(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s104(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+def spans_128(data):
+    """TOC memvid-2.0.147: start offsets of each frames item, then the end of the last (a list)."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef Py_ssize_t _i
+    s102(p, &pos, end)
+    s127(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    out = []
+    for _i in range(<Py_ssize_t>_n):
+        out.append(pos)
+        s125(p, &pos, end)
+    out.append(pos)
+    return out
+
+
+cdef int s129(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        s104(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+def spans_130(data):
+    """TOC memvid-2.0.160: start offsets of each frames item, then the end of the last (a list)."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef Py_ssize_t _i
+    s102(p, &pos, end)
+    s129(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    out = []
+    for _i in range(<Py_ssize_t>_n):
+        out.append(pos)
+        s125(p, &pos, end)
+    out.append(pos)
+    return out
+
 DECODERS = {
     'a2e89a4089b9eb683a5d3ce236c304e5edd14e4d7ac25da5fb80b12181c7c10f': decode_53,  # TOC memvid-2.0.123
     'ffe735776f2adb56c78dbd34fd8fbcf4996261b11c4b345754df72f34ecf9d7a': decode_54,  # frame memvid-2.0.123
@@ -2667,4 +3713,11 @@ DECODERS = {
     '97c96307abc028b80c32a00b9c3f4f065c1b62bf71eeaaac2b5686da3b304b75': decode_93,  # WAL entry memvid-2.0.131
     'f1d024fabfd99424dbb82c4d1bb122126acabe88018e72f709a34fe09a098d5f': decode_96,  # TOC memvid-2.0.147
     '9a19a234619e9dec25f131bb6f2b6f107c5dafe5a4ecab11e203075fda1728ee': decode_101,  # TOC memvid-2.0.160
+}
+
+SPANS = {
+    'a2e89a4089b9eb683a5d3ce236c304e5edd14e4d7ac25da5fb80b12181c7c10f': spans_123,  # TOC memvid-2.0.123
+    'f522398a4e78779b0f33c386b1d6e25d4c2cdde1656d131e2594e3008ae52769': spans_126,  # TOC memvid-2.0.131
+    'f1d024fabfd99424dbb82c4d1bb122126acabe88018e72f709a34fe09a098d5f': spans_128,  # TOC memvid-2.0.147
+    '9a19a234619e9dec25f131bb6f2b6f107c5dafe5a4ecab11e203075fda1728ee': spans_130,  # TOC memvid-2.0.160
 }

@@ -273,6 +273,7 @@ class FastCodec:
         compiled = None if pure or _ACCEL is None else _ACCEL.DECODERS.get(self.fingerprint)
         self.accelerated = compiled is not None
         self._cdec = compiled
+        self._cspans = _ACCEL.SPANS.get(self.fingerprint) if self.accelerated else None
 
     def _pure(self) -> dict:
         if self._ns is None:
@@ -295,6 +296,16 @@ class FastCodec:
         if pos != len(buf):
             raise Invalid
         return value
+
+    def frame_spans(self, data) -> list[int] | None:
+        """Where each frame of a TOC starts in ``data``, then where the last ends; None when the
+        accelerator has no span function for this definition or the bytes do not parse."""
+        if self._cspans is None:
+            return None
+        try:
+            return self._cspans(memoryview(data))
+        except _REJECTED:
+            return None
 
     def encode(self, value) -> bytes:
         out: list[bytes] = []

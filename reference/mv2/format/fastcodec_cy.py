@@ -7,6 +7,13 @@ decoder spends its time building the values it returns rather than interpreting 
 The values are exactly those of the pure-Python decoder (dicts, lists, ``str``, ``bytes``,
 ``int``, ``float``, ``bool``, ``None``), and so are the rejections.
 
+Every list and dict a compiled decoder builds is untracked by the cyclic garbage collector:
+its leaves are atoms and its containers are its own, so it cannot hold a cycle. A decoded
+TOC of a million frames is then never traversed by a collection (each full collection of the
+host process would otherwise walk several million objects). A dict is tracked again as soon as
+a container is stored in it; a list is not, so code must not put containers into the decoded
+lists (nothing in mv2 does: it copies a frame before changing it).
+
 Nothing here runs when ``mv2`` is used. ``tools/gen_codec.py`` writes the output to
 ``format/_codec_c.pyx``, which ``setup.py`` compiles when the package is installed; a test
 checks the committed file is what this generator gives for the current schema. At run time
@@ -36,6 +43,9 @@ HEADER = '''\
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 from cpython.unicode cimport PyUnicode_DecodeUTF8
+
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(object o)
 
 
 class Bad(Exception):
@@ -92,6 +102,8 @@ class CyGen:
         self.consts: list[str] = []
         self.done: dict[int, str] = {}
         self.entries: list[tuple[str, str, str]] = []  # (fingerprint, entry function, label)
+        self.span_entries: list[tuple[str, str, str]] = []
+        self.skip_done: dict[int, str] = {}
         self._n = 0
 
     def _name(self, prefix: str) -> str:
@@ -127,8 +139,107 @@ class CyGen:
         ]
         return fp
 
+    def add_spans(self, con: Struct, field: str, label: str) -> str:
+        """Emit ``spans(data)`` for ``con``: the offsets at which each item of its Vec field
+        ``field`` starts, and the offset after the last (a writer reuses committed frames'
+        bytes by slicing the TOC it read). Bounds are checked; nothing else is (the bytes have
+        already decoded)."""
+        g = _Gen()
+        g.dec_func(con)
+        g.enc_func(con)
+        fp = g.fingerprint()
+        if any(fp == f for f, _, _ in self.span_entries):
+            return fp
+        c = _unwrap(con)
+        names = [sc.name for sc in c.subcons]
+        k = names.index(field)
+        vec = _unwrap(c.subcons[k])
+        assert isinstance(vec, B.Vec)
+        before = [self.skip_func(sc) for sc in c.subcons[:k]]
+        item = self.skip_func(vec.subcon)
+        entry = self._name("spans_")
+        self.span_entries.append((fp, entry, label))
+        self.lines += [
+            f"def {entry}(data):",
+            f'    """{label}: start offsets of each {field} item, then the end of the last (a list)."""',
+            "    cdef const unsigned char[::1] mv = data",
+            "    cdef Py_ssize_t pos = 0",
+            "    cdef Py_ssize_t end = mv.shape[0]",
+            "    cdef const unsigned char* p = &mv[0] if end else _EMPTY",
+            "    cdef uint64_t _n",
+            "    cdef Py_ssize_t _i",
+            *[f"    {fn}(p, &pos, end)" for fn in before],
+            self.need("    ", 8), "    _n = _rQ(p + pos); pos += 8",
+            "    if _n > <uint64_t>(end - pos): raise Bad",
+            "    out = []",
+            "    for _i in range(<Py_ssize_t>_n):",
+            "        out.append(pos)",
+            f"        {item}(p, &pos, end)",
+            "    out.append(pos)",
+            "    return out",
+            "", "",
+        ]
+        return fp
+
+    def skip_stmt(self, c: Construct, ind: str) -> list[str]:
+        c = _unwrap(c)
+        if isinstance(c, FormatField):
+            size = _READERS[c.fmtstr[1:]][1]
+            return [self.need(ind, size), f"{ind}pos += {size}"]
+        if isinstance(c, Const):
+            return self.skip_stmt(c.subcon, ind)
+        if isinstance(c, Bytes) and isinstance(c.length, int):
+            return [self.need(ind, c.length), f"{ind}pos += {c.length}"]
+        if isinstance(c, B.Bool):
+            return [self.need(ind, 1), f"{ind}pos += 1"]
+        if isinstance(c, (B.String, B.ByteVec)):
+            return [self.need(ind, 8), f"{ind}_n = _rQ(p + pos); pos += 8",
+                    f"{ind}if _n > <uint64_t>(end - pos): raise Bad", f"{ind}pos += <Py_ssize_t>_n"]
+        if isinstance(c, B.Option):
+            return ([self.need(ind, 1), f"{ind}_t = p[pos]; pos += 1", f"{ind}if _t == 1:"]
+                    + self.skip_stmt(c.subcon, ind + "    ") + [f"{ind}elif _t != 0: raise Bad"])
+        if isinstance(c, B.Enum):
+            return [self.need(ind, 4), f"{ind}pos += 4"]
+        if isinstance(c, B.Vec):
+            fn = self.skip_func(c.subcon)
+            return [self.need(ind, 8), f"{ind}_n = _rQ(p + pos); pos += 8",
+                    f"{ind}if _n > <uint64_t>(end - pos): raise Bad",
+                    f"{ind}for _i in range(<Py_ssize_t>_n):", f"{ind}    {fn}(p, &pos, end)"]
+        if isinstance(c, B.Map):
+            kf, vf = self.skip_func(c.key), self.skip_func(c.value)
+            return [self.need(ind, 8), f"{ind}_n = _rQ(p + pos); pos += 8",
+                    f"{ind}if _n > <uint64_t>(end - pos): raise Bad",
+                    f"{ind}for _i in range(<Py_ssize_t>_n):", f"{ind}    {kf}(p, &pos, end); {vf}(p, &pos, end)"]
+        if isinstance(c, B.Tagged):
+            lines = [self.need(ind, 4), f"{ind}_e = _rL(p + pos); pos += 4"]
+            for i, (_, sub) in enumerate(c.variants):
+                lines += [f"{ind}{'if' if i == 0 else 'elif'} _e == {i}: {self.skip_func(sub)}(p, &pos, end)"]
+            return lines + [f"{ind}else: raise Bad"]
+        if isinstance(c, Struct):
+            return [f"{ind}{self.skip_func(c)}(p, &pos, end)"]
+        raise NotImplementedError(f"no compiled skip for {type(c).__name__}")
+
+    def skip_func(self, c: Construct) -> str:
+        c = _unwrap(c)
+        if id(c) in self.skip_done:
+            return self.skip_done[id(c)]
+        name = self._name("s")
+        self.skip_done[id(c)] = name
+        body: list[str] = []
+        for sc in (c.subcons if isinstance(c, Struct) else [c]):
+            body += self.skip_stmt(sc, "    ")
+        self.lines += [f"cdef int {name}(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:",
+                       "    cdef Py_ssize_t pos = pp[0]",
+                       "    cdef uint64_t _n", "    cdef unsigned int _t", "    cdef uint32_t _e", "    cdef Py_ssize_t _i",
+                       *body,
+                       "    pp[0] = pos",
+                       "    return 0",
+                       "", ""]
+        return name
+
     def source(self) -> str:
         table = ["DECODERS = {"] + [f"    {fp!r}: {entry},  # {label}" for fp, entry, label in self.entries] + ["}", ""]
+        table += ["SPANS = {"] + [f"    {fp!r}: {entry},  # {label}" for fp, entry, label in self.span_entries] + ["}", ""]
         return HEADER + "\n".join(self.consts) + "\n\n\n" + "\n".join(self.lines) + "\n".join(table)
 
     # -- decoding ------------------------------------------------------------------------------
@@ -172,12 +283,14 @@ class CyGen:
                 return head + [f"{ind}if _n > <uint64_t>((end - pos) // {max(size, c.min_item, 1)}): raise Bad",
                                f"{ind}{out} = []",
                                f"{ind}for _i in range(<Py_ssize_t>_n):",
-                               f"{ind}    {out}.append({rd}(p + pos)); pos += {size}"]
+                               f"{ind}    {out}.append({rd}(p + pos)); pos += {size}",
+                               f"{ind}PyObject_GC_UnTrack({out})"]
             fn = self.func(sub)
             return head + [f"{ind}if _n > <uint64_t>((end - pos) // {max(c.min_item, 1)}): raise Bad",
                            f"{ind}{out} = []",
                            f"{ind}for _i in range(<Py_ssize_t>_n):",
-                           f"{ind}    {out}.append({fn}(p, &pos, end))"]
+                           f"{ind}    {out}.append({fn}(p, &pos, end))",
+                           f"{ind}PyObject_GC_UnTrack({out})"]
         if isinstance(c, B.Map):
             kf, vf = self.func(c.key), self.func(c.value)
             return [self.need(ind, 8), f"{ind}_n = _rQ(p + pos); pos += 8",
@@ -188,7 +301,8 @@ class CyGen:
                     f"{ind}    _sk = _k.encode('utf-8')",
                     f"{ind}    if _prev is not None and not _sk > _prev: raise Bad",
                     f"{ind}    _prev = _sk",
-                    f"{ind}    {out}[_k] = {vf}(p, &pos, end)"]
+                    f"{ind}    {out}[_k] = {vf}(p, &pos, end)",
+                    f"{ind}PyObject_GC_UnTrack({out})"]
         if isinstance(c, B.Tagged):
             names = self._const(tuple(n for n, _ in c.variants))
             lines = [self.need(ind, 4), f"{ind}_e = _rL(p + pos); pos += 4",
@@ -196,7 +310,7 @@ class CyGen:
             for i, (_, sub) in enumerate(c.variants):
                 fn = self.func(sub)
                 lines += [f"{ind}{'if' if i == 0 else 'elif'} _e == {i}:", f"{ind}    _v = {fn}(p, &pos, end)"]
-            return lines + [f"{ind}{out} = {{'variant': {names}[_e], 'value': _v}}"]
+            return lines + [f"{ind}{out} = {{'variant': {names}[_e], 'value': _v}}", f"{ind}PyObject_GC_UnTrack({out})"]
         if isinstance(c, Struct):
             return [f"{ind}{out} = {self.func(c)}(p, &pos, end)"]
         raise NotImplementedError(f"no compiled decoder for {type(c).__name__}")
@@ -213,7 +327,8 @@ class CyGen:
             for i, sc in enumerate(c.subcons):
                 body += self.expr(sc, "    ", f"f{i}")
                 fields.append(f"{sc.name!r}: f{i}")
-            ret = f"{{{', '.join(fields)}}}"
+            body += [f"    r = {{{', '.join(fields)}}}", "    PyObject_GC_UnTrack(r)"]
+            ret = "r"
         else:
             body += self.expr(c, "    ", "v")
             ret = "v"
@@ -242,6 +357,10 @@ def generate() -> str:
     g = CyGen()
     for con, label in targets():
         g.add(con, label)
+    from .revisions import REVISIONS
+
+    for name in sorted(REVISIONS):
+        g.add_spans(REVISIONS[name].toc, "frames", f"TOC {name}")
     return g.source()
 
 
