@@ -143,9 +143,11 @@ class LexSearch:
         self._stored_sketches: list[bytes] | None | bool = False
 
     # -- the indexes ----------------------------------------------------------------------------
-    def _committed_index(self) -> LexIndex | None:
+    def _committed_index(self, files=False) -> LexIndex | None:
+        """The file's own index, opened once (from ``files`` when the caller read them)."""
         if not self._file_index_done:
-            files = _index_files(self.snap)
+            if files is False:
+                files = _index_files(self.snap)
             self._file_index = LexIndex(files) if files is not None else None
             self._file_index_done = True
         return self._file_index
@@ -157,7 +159,7 @@ class LexSearch:
             committed = self.snap.toc["frames"]
             files = _index_files(self.snap) if committed else None
             if files is not None and _extendable(files):
-                base = self._committed_index()
+                base = self._committed_index(files)  # the files are read and checked once
                 # Read from the committed frame table when asked: no per-frame set to build.
                 self._base = (base, len(committed), lambda i: committed[i]["status"] == "active", True)
             else:
