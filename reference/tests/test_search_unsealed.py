@@ -269,3 +269,28 @@ def test_more_finds_than_the_segment_limit(tmp_path):
 
 def _segments_live(m) -> int:
     return int(m._lex_search._live.index.segment_count())
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_pending_records_of_a_killed_writer_delete_committed_documents(tmp_path):
+    """Deletes that only pending WAL records hold (the handle searching did not make them)
+    are applied to the index searched: a deleted document left in it would take one of the
+    ``4 k`` places fetched and push a live one out."""
+    import os
+
+    path = tmp_path / "k.mv2"
+    with mv2.create(path) as m:
+        for _ in range(30):
+            m.put("harbor deploy notes.", timestamp=100)
+    m = mv2.open(path, "a")
+    for i in range(16):
+        m.delete(i)
+    m.put("harbor review.", timestamp=200)
+    os.close(m._file.fd)  # the writer dies: its records stay pending in the WAL
+    m._file.closed = True
+    with mv2.open(path) as r:
+        pending = _all_hits(r, k=5)
+    assert len(pending) == 5 and not {h[0] for h in pending} & set(range(16))
+    with mv2.open(path, "a") as m:
+        m.seal()
+        assert _all_hits(m, k=5) == pending
