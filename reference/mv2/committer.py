@@ -148,9 +148,13 @@ def _frame_fields(frames: list[FrameState], prev: list[dict]) -> list[dict]:
     replay did not change (replay changes only ``status`` and ``superseded_by``), a copy of the
     frame state for the others. Copying every frame costs more than the rest of a small commit."""
     out = []
-    for fs in frames:
+    known = len(prev)
+    for i, fs in enumerate(frames):
         f = fs.fields
-        if not fs.pending and f["id"] < len(prev):
+        if i < known and f is prev[i]:  # replay shares a frame's dict until it changes it
+            out.append(f)
+            continue
+        if not fs.pending and f["id"] < known:
             p = prev[f["id"]]
             if p["status"] == f["status"] and p["superseded_by"] == f["superseded_by"] \
                     and p["payload_offset"] == f["payload_offset"]:

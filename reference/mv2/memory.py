@@ -21,7 +21,6 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from . import committer
 from .chunking import plan_chunks
 from .entries import BatchRef, check_timestamp, chunked_entries, embedder_model, frame_entry, make_put, tombstone_entry
 from .errors import NotFoundError, StorageIOError, UnsupportedError, UsageError
@@ -425,6 +424,8 @@ class Memory:
 
     def _seal_with(self, *, compact_min_dead: int, wal_size: int | None = None) -> None:
         f = self._file
+        from . import committer  # writers only: a reader never loads the commit planner
+
         if not self._sketch_cache:
             self._seed_sketches()
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
@@ -830,6 +831,8 @@ def create(path: str | os.PathLike, *, wal_size: int = DEFAULT_WAL_SIZE, clock: 
     path = os.fspath(path)
     if overwrite:
         _remove_existing(path)
+    from . import committer
+
     rev = REVISIONS[NEW_FILE_REVISION]
     plan = committer.plan_commit([], committer.empty_toc(rev), rev, text_of=lambda fs: None, vectors=VectorStore(), sketch_cache={})
     f, _ = WritableFile.create(path, wal_size=wal_size, revision=rev.name, blobs=plan.blobs, build_toc=plan.build_toc,

@@ -18,6 +18,9 @@ import mv2.storage.snapshot as _snapshot  # noqa: E402
 
 # Every reload after a commit checks that the writer's TOC value equals its decoded bytes.
 _snapshot.CHECK_KNOWN_TOC = True
+from mv2.format.commit import FrameEncodings as _FrameEncodings  # noqa: E402
+
+_FrameEncodings.CHECK = True  # every reused frame encoding is compared with a fresh one
 
 
 def gold_id(p: Path) -> str:

@@ -74,6 +74,12 @@ def documents(n: int) -> list[dict]:
 class Mv2:
     def __init__(self):
         import mv2
+        # What mv2 loads lazily on open and on the first query is loaded here, so that (as with
+        # memvid-sdk, which loads everything on import) the import row holds all module loading
+        # and the open and first-query rows hold only the work on the file.
+        import mv2.index.lexsearch  # noqa: F401
+        import mv2.index.vecsearch  # noqa: F401
+        import mv2.memory  # noqa: F401
 
         self.m = mv2
 
@@ -188,6 +194,7 @@ def worker(args) -> None:
         import numpy as np
 
         qs, Q = job["queries"], np.load(job["Q"])
+        out["import_probe_s"] = out["import_s"]
         base = rss_mb()
         out["open_s"], h = _timed(lib.open_ro, args.path)
         out["rss_open_mb"] = (rss_mb() or 0) - (base or 0)
@@ -270,6 +277,7 @@ def blake3_s(path: str) -> float:
 
 METRICS = [  # key, label, unit scale, better
     ("ingest_s", "ingest (put_many + seal), s", 1, "lower"),
+    ("import_probe_s", "import in a fresh process (all modules open and find use), ms", 1e3, "lower"),
     ("open_s", "open read-only, ms", 1e3, "lower"),
     ("rss_open_mb", "RSS added by open, MB", 1, "lower"),
     ("open_rw_s", "open for writing, ms", 1e3, "lower"),

@@ -562,6 +562,11 @@ app.command("import-v1")(import_v1_cmd)
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    # The command owns its process, so a file's decoded frames may skip the collector's
+    # scans (format/gcpause.py); tests that call ``app`` in their own process leave this off.
+    from ..format import gcpause
+
+    gcpause.FREEZE = True
     app()
 
 
@@ -569,4 +574,4 @@ from . import write  # noqa: E402,F401  (registers the writing commands on ``app
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

@@ -8,9 +8,11 @@ bytes with their last 32 bytes zeroed. The footer's ``toc_hash`` is BLAKE3 of th
 
 from __future__ import annotations
 
+import operator
 import struct
 
 import blake3
+import numpy as np
 
 from .footer import FOOTER_MAGIC, Footer
 from .header import Header, header_value
@@ -30,15 +32,56 @@ class FrameEncodings:
     those the TOC codec would produce: bincode concatenates a struct's fields, so the frames
     of a TOC are the frame encodings one after another."""
 
+    CHECK = False
+    """When set (the test suite sets it), every reused encoding is compared with a fresh one."""
+
     def __init__(self) -> None:
         self._revision: str | None = None
         self._by_id: dict[int, tuple[dict, bytes]] = {}
+        self._base: tuple[list[dict], memoryview, list[int]] | None = None
+
+    def seed(self, frames: list[dict], toc_bytes: bytes, revision: Revision) -> bool:
+        """Take the encodings of ``frames`` from the TOC bytes they were decoded from.
+
+        A writer that opens a file would otherwise encode every committed frame again on its
+        first commit (18 µs a frame). A frame's bytes are reused while the TOC still holds
+        that very dict: replay copies a frame before changing it (storage/replay.py), so an
+        unchanged identity means unchanged fields."""
+        spans = _codec(revision.toc).frame_spans(toc_bytes)
+        if spans is None or len(spans) != len(frames) + 1:
+            return False
+        self._revision, self._by_id = revision.name, {}
+        self._base = (frames, memoryview(toc_bytes), spans)
+        return True
 
     def encode(self, frames: list[dict], revision: Revision) -> bytes:
+        return b"".join(self.encode_parts(frames, revision))
+
+    def encode_parts(self, frames: list[dict], revision: Revision) -> list:
+        """The frames' encodings as consecutive byte chunks (joined, they are ``encode``)."""
         if revision.name != self._revision:
-            self._revision, self._by_id = revision.name, {}
+            self._revision, self._by_id, self._base = revision.name, {}, None
         enc = _codec(revision.frame).encode
-        out = []
+        base, raw, spans = self._base or ((), b"", ())
+        # Frame k of a TOC has id k (R-FRM-001), so frames[k] is reusable when it is base[k].
+        # Reusable frames come in runs (usually one run: everything but the new frames), and
+        # each run is one slice of the old TOC: no per-frame objects on a large file.
+        m = min(len(base), len(frames))
+        same = np.fromiter(map(operator.is_, base, frames), bool, m) if m else np.zeros(0, bool)
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], same, [False])).astype(np.int8)))
+        out: list = []
+        pos = 0
+        for start, stop in edges.reshape(-1, 2).tolist():
+            self._encode_each(frames[pos:start], enc, out)
+            run = raw[spans[start]:spans[stop]]
+            if self.CHECK:
+                assert bytes(run) == b"".join(enc(f) for f in frames[start:stop]), "reused TOC bytes differ"
+            out.append(run)
+            pos = stop
+        self._encode_each(frames[pos:], enc, out)
+        return out
+
+    def _encode_each(self, frames: list[dict], enc, out: list) -> None:
         for f in frames:
             hit = self._by_id.get(f["id"])
             if hit is not None and hit[0] == f:
@@ -47,7 +90,6 @@ class FrameEncodings:
             b = enc(f)
             self._by_id[f["id"]] = (dict(f), b)
             out.append(b)
-        return b"".join(out)
 
 
 def toc_checksum_of(toc_bytes: bytes) -> bytes:
@@ -69,7 +111,14 @@ def encode_toc_with_checksum(toc: dict, revision: str, frames: FrameEncodings | 
     else:
         # toc_version (u64) and an empty segments Vec (u64 0) come first, then the frames Vec.
         head = rev.toc_codec.encode(dict(value, frames=[]))
-        raw = b"".join((head[:16], _U64.pack(len(value["frames"])), frames.encode(value["frames"], rev), head[24:]))
+        # The checksum is hashed over the chunks and the TOC joined once: at a million frames
+        # each extra copy of the TOC is half a gigabyte.
+        parts = [head[:16], _U64.pack(len(value["frames"])), *frames.encode_parts(value["frames"], rev), head[24:-32]]
+        h = blake3.blake3()
+        for part in parts:
+            h.update(part)
+        h.update(ZERO32)
+        return b"".join((*parts, h.digest()))
     return raw[:-32] + toc_checksum_of(raw)
 
 

@@ -15,16 +15,14 @@ offset. Tests compare the two on every gold file and on random and damaged input
 
 from __future__ import annotations
 
+import hashlib
+import os
 import struct
-from itertools import count
 
 from construct import Array, Bytes, Const, Construct, FormatField, Renamed, Struct
 
 from . import bincode as B
 from .gcpause import paused_gc
-
-_ids = count()
-
 
 class Invalid(Exception):
     """The generated decoder found the bytes invalid; the interpreter will say why."""
@@ -42,11 +40,26 @@ class _Gen:
         self.consts: dict[str, object] = {"Invalid": Invalid, "_struct": struct}
         self.dec_done: dict[int, str] = {}
         self.enc_done: dict[int, str] = {}
+        self._n = 0
+
+    def _next(self) -> int:
+        # Names are numbered per generator, in walk order, so the same schema always gives the
+        # same source, and the source's fingerprint identifies the schema.
+        self._n += 1
+        return self._n
 
     def const(self, value, prefix="K") -> str:
-        name = f"{prefix}{next(_ids)}"
+        name = f"{prefix}{self._next()}"
         self.consts[name] = value
         return name
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the generated source and the constants it names: equal for equal schemas."""
+        h = hashlib.sha256("\n".join(self.lines).encode())
+        for name, value in self.consts.items():
+            if name[0] in "SEI" and name[1:].isdigit():
+                h.update(f"\n{name}={value.format if isinstance(value, struct.Struct) else value!r}".encode())
+        return h.hexdigest()
 
     # -- decoding ------------------------------------------------------------------------------
     def dec_expr(self, c: Construct, ind: str, out: str) -> list[str]:
@@ -133,7 +146,7 @@ class _Gen:
         c = _unwrap(c)
         if id(c) in self.dec_done:
             return self.dec_done[id(c)]
-        name = f"dec{next(_ids)}"
+        name = f"dec{self._next()}"
         self.dec_done[id(c)] = name
         body: list[str] = []
         if isinstance(c, Struct):
@@ -208,7 +221,7 @@ class _Gen:
         c = _unwrap(c)
         if id(c) in self.enc_done:
             return self.enc_done[id(c)]
-        name = f"enc{next(_ids)}"
+        name = f"enc{self._next()}"
         self.enc_done[id(c)] = name
         body: list[str] = []
         if isinstance(c, Struct):
@@ -220,34 +233,81 @@ class _Gen:
         return name
 
 
-class FastCodec:
-    """Generated decode/encode functions for one Construct definition."""
+def _load_accelerator():
+    """The compiled decoders (``_codec_c``, built from ``fastcodec_cy``'s output), or None.
 
-    def __init__(self, con: Construct):
+    ``MV2_PURE_CODEC=1`` turns them off, for comparing the two paths and for debugging.
+    """
+    if os.environ.get("MV2_PURE_CODEC", "") not in ("", "0"):
+        return None
+    try:
+        from . import _codec_c
+    except ImportError:
+        return None
+    return _codec_c
+
+
+_ACCEL = _load_accelerator()
+_REJECTED = (Invalid, struct.error, IndexError, UnicodeDecodeError, ValueError, OverflowError) + (
+    (_ACCEL.Bad,) if _ACCEL is not None else ())
+
+
+class FastCodec:
+    """Generated decode/encode functions for one Construct definition.
+
+    Decoding uses the compiled accelerator when it was built from this very schema (same
+    fingerprint), and the generated Python otherwise; ``pure=True`` insists on the latter. The
+    Python source is compiled only when it is first needed.
+    """
+
+    def __init__(self, con: Construct, *, pure: bool = False):
         self.con = con
         g = _Gen()
         g.consts.update(U64=struct.Struct("<Q"), U32=struct.Struct("<I"))
-        dec = g.dec_func(con)
-        enc = g.enc_func(con)
-        ns = dict(g.consts)
+        self._dec_name = g.dec_func(con)
+        self._enc_name = g.enc_func(con)
+        self._consts = g.consts
         self.source = "\n".join(g.lines)
-        exec(compile(self.source, f"<fastcodec {type(_unwrap(con)).__name__}>", "exec"), ns)  # noqa: S102
-        self._dec = ns[dec]
-        self._enc = ns[enc]
+        self.fingerprint = g.fingerprint()
+        self._ns: dict | None = None
+        compiled = None if pure or _ACCEL is None else _ACCEL.DECODERS.get(self.fingerprint)
+        self.accelerated = compiled is not None
+        self._cdec = compiled
+        self._cspans = _ACCEL.SPANS.get(self.fingerprint) if self.accelerated else None
+
+    def _pure(self) -> dict:
+        if self._ns is None:
+            ns = dict(self._consts)
+            exec(compile(self.source, f"<fastcodec {type(_unwrap(self.con)).__name__}>", "exec"), ns)  # noqa: S102
+            self._ns = ns
+        return self._ns
 
     def decode(self, data) -> object:
         """Plain value of ``data`` (which must be consumed exactly); raises Invalid otherwise."""
         buf = memoryview(data)
         try:
             with paused_gc():
-                value, pos = self._dec(buf, 0, len(buf))
-        except (Invalid, struct.error, IndexError, UnicodeDecodeError, ValueError):
+                if self._cdec is not None:
+                    value, pos = self._cdec(buf)
+                else:
+                    value, pos = self._pure()[self._dec_name](buf, 0, len(buf))
+        except _REJECTED:
             raise Invalid from None
         if pos != len(buf):
             raise Invalid
         return value
 
+    def frame_spans(self, data) -> list[int] | None:
+        """Where each frame of a TOC starts in ``data``, then where the last ends; None when the
+        accelerator has no span function for this definition or the bytes do not parse."""
+        if self._cspans is None:
+            return None
+        try:
+            return self._cspans(memoryview(data))
+        except _REJECTED:
+            return None
+
     def encode(self, value) -> bytes:
         out: list[bytes] = []
-        self._enc(value, out)
+        self._pure()[self._enc_name](value, out)
         return b"".join(out)

@@ -12,6 +12,8 @@ with inactive frames skipped and a preview of the first 120 characters of the fr
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import bisect
 from dataclasses import dataclass
 
@@ -196,12 +198,20 @@ def timeline(snap, text_of, *, since=None, until=None, reverse=False, limit=None
 
 
 def encode_time_index(frames) -> bytes:
-    """The ``MVTI`` segment for a frame list: its active documents, sorted (spec 8)."""
+    """The ``MVTI`` segment for a frame list: its active documents, sorted (spec 8).
+
+    Every commit writes it, so it is built in column passes that run in C (a list of tuples
+    cost 4 µs a frame at 100 000 frames, most of it in the collector)."""
     import numpy as np
 
     from ..format.time_index import ENTRY_DTYPE
 
-    docs = [(f["timestamp"], f["id"]) for f in frames if f["status"] == "active" and f["role"] == "document"]
-    entries = np.array(docs, dtype=ENTRY_DTYPE) if docs else np.zeros(0, dtype=ENTRY_DTYPE)
-    entries.sort(order=("timestamp", "frame_id"))
+    n = len(frames)
+    keep = np.fromiter(map(("active", "document").__eq__, map(itemgetter("status", "role"), frames)), bool, n)
+    ts = np.fromiter(map(itemgetter("timestamp"), frames), np.int64, n)[keep]
+    ids = np.fromiter(map(itemgetter("id"), frames), np.uint64, n)[keep]
+    order = np.lexsort((ids, ts))  # by timestamp, then frame id
+    entries = np.empty(len(order), dtype=ENTRY_DTYPE)
+    entries["timestamp"] = ts[order]
+    entries["frame_id"] = ids[order]
     return b"MVTI" + len(entries).to_bytes(8, "little") + entries.tobytes()

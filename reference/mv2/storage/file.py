@@ -428,6 +428,7 @@ class WritableFile:
             f.checkpoint_pos = snap.header["wal_checkpoint_pos"]
             try:
                 f._recover(snap)
+                f._seed_frame_encodings(snap)
             except BaseException:
                 snap.close()
                 raise
@@ -435,6 +436,16 @@ class WritableFile:
         except BaseException:
             os.close(fd)
             raise
+
+    def _seed_frame_encodings(self, snap: Snapshot) -> None:
+        """Let the first commit reuse the committed frames' bytes instead of encoding them
+        again (format/commit.py: FrameEncodings.seed); only the compiled codec can find them."""
+        if snap.toc["frames"] and snap.revision.toc_codec.accelerated:
+            toc_bytes = snap.source.read(snap.commit.toc_offset, snap.commit.toc_len, what="TOC")
+            self.frame_encodings.seed(snap.toc["frames"], toc_bytes, snap.revision)
+            # The memory reloads right after opening; it may take this value rather than decode
+            # the same bytes again (and so keep the frames whose bytes were just seeded).
+            self.last_toc = (snap.commit.toc_offset, toc_bytes, snap.toc)
 
     def _recover(self, snap: Snapshot) -> None:
         # A WAL growth, compaction or create that stopped before its rename leaves its

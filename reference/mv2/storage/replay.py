@@ -33,9 +33,13 @@ FRAME_DEFAULTS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class FrameState:
-    """One frame of the logical view: its TOC fields plus where it came from."""
+    """One frame of the logical view: its TOC fields plus where it came from.
+
+    A committed frame's ``fields`` is the decoded TOC's own dict until replay changes the
+    frame (:meth:`writable`): copying every frame on open cost more than decoding it. Code
+    that changes a frame's fields must get them through :meth:`writable`."""
 
     fields: dict
     pending: bool = False
@@ -43,10 +47,19 @@ class FrameState:
     """Stored payload bytes of a pending insert (they are still in the WAL, not the data area)."""
     embedding: list | None = None
     wal_sequence: int | None = None
+    shared: bool = False
+    """``fields`` is still the committed TOC's dict, which others read (the committer compares
+    against it): copy before changing."""
 
     @property
     def id(self) -> int:
         return self.fields["id"]
+
+    def writable(self) -> dict:
+        if self.shared:
+            self.fields = dict(self.fields)
+            self.shared = False
+        return self.fields
 
 
 @dataclass
@@ -85,7 +98,7 @@ class Replayer:
                     f"WAL record seq {rec.sequence}: tombstone targets frame {target}, which does not exist",
                     code="MV2-E-WAL-APPLY", offset=at,
                 )
-            t = frames[target].fields
+            t = frames[target].writable()
             t["status"] = "deleted"
             t["superseded_by"] = None
             self.applied += 1
@@ -161,8 +174,9 @@ class Replayer:
         if old is not None:
             if not 0 <= old < len(frames):
                 raise CorruptFileError(f"WAL record seq {rec.sequence}: supersedes missing frame {old}", code="MV2-E-WAL-APPLY", offset=at)
-            frames[old].fields["status"] = "superseded"
-            frames[old].fields["superseded_by"] = fid
+            o = frames[old].writable()
+            o["status"] = "superseded"
+            o["superseded_by"] = fid
         frames.append(FrameState(f, pending=True, inline_payload=inline, embedding=e["embedding"], wal_sequence=rec.sequence))
         self.seq_to_frame[rec.sequence] = fid
         self.inserted.append(fid)
@@ -184,7 +198,10 @@ class Replayer:
 
 
 def apply_pending(committed: list[dict], records: list[WalRecord], *, wal_offset: int = 0) -> ReplayResult:
-    frames = [FrameState(dict(FRAME_DEFAULTS, **f)) for f in committed]
+    if committed and all(k in committed[0] for k in FRAME_DEFAULTS):  # one revision: all frames alike
+        frames = [FrameState(f, shared=True) for f in committed]
+    else:
+        frames = [FrameState(dict(FRAME_DEFAULTS, **f)) for f in committed]
     r = Replayer(frames, wal_offset=wal_offset)
     for rec in records:
         r.apply(rec)

@@ -14,6 +14,8 @@ It never writes. The result holds the source open; close it (or use ``with``).
 from __future__ import annotations
 
 import os
+from itertools import chain
+from operator import itemgetter
 from dataclasses import dataclass, field
 
 import blake3
@@ -141,17 +143,24 @@ def _bounded(chunks, limit: int, frame_id: int):
 
 def check_frame_links(frames: list[dict], toc_offset: int) -> None:
     """Frame ids are dense and every link names an existing frame (R-FRM-001, R-FRM-002).
-    Everything that follows looks frames up by id, so a reader refuses a TOC that breaks this."""
+    Everything that follows looks frames up by id, so a reader refuses a TOC that breaks this.
+    (Each check is one pass in C over the frames; the loops that name the culprit run only
+    when a check has failed.)"""
     n = len(frames)
-    for i, f in enumerate(frames):
-        if f["id"] != i:
-            raise CorruptFileError(f"frames[{i}] has id {f['id']}", code="MV2-E-TOC-FRAME-ID", offset=toc_offset)
-    for f in frames:
-        for key in ("parent_id", "supersedes", "superseded_by"):
-            v = f.get(key)
-            if v is not None and not 0 <= v < n:
-                raise CorruptFileError(f"frame {f['id']} {key} = {v}, but there are {n} frames",
-                                       code="MV2-E-TOC-REF", offset=toc_offset)
+    if list(map(itemgetter("id"), frames)) != list(range(n)):
+        i = next(i for i, f in enumerate(frames) if f["id"] != i)
+        raise CorruptFileError(f"frames[{i}] has id {frames[i]['id']}", code="MV2-E-TOC-FRAME-ID", offset=toc_offset)
+    keys = ("parent_id", "supersedes", "superseded_by")
+    if not frames or keys[0] not in frames[0]:
+        return
+    links = [v for v in chain.from_iterable(map(itemgetter(*keys), frames)) if v is not None]
+    if links and (max(links) >= n or min(links) < 0):
+        for f in frames:
+            for key in keys:
+                v = f[key]
+                if v is not None and not 0 <= v < n:
+                    raise CorruptFileError(f"frame {f['id']} {key} = {v}, but there are {n} frames",
+                                           code="MV2-E-TOC-REF", offset=toc_offset)
 
 
 def check_header(h: dict, file_size: int) -> None:
