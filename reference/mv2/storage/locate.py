@@ -46,8 +46,10 @@ class Location:
     """Candidates after the commit that failed: (offset, error code, reason)."""
 
 
-def check_candidate(src: Source, pos: int, *, floor: int = HEADER_SIZE) -> tuple[Commit | None, str, str]:
-    """Validate the footer candidate at ``pos``; return (commit or None, code, reason)."""
+def check_candidate(src: Source, pos: int, *, floor: int = HEADER_SIZE,
+                    keep_toc: bool = False) -> tuple[Commit | None, str, str]:
+    """Validate the footer candidate at ``pos``; return (commit or None, code, reason).
+    With ``keep_toc``, the source keeps the TOC bytes it hashed for the caller to decode."""
     if pos + FOOTER_SIZE > src.size:
         return None, "MV2-E-FTR-LENGTH", "footer magic too close to the end of the file"
     f = Footer.parse(src.view(pos, FOOTER_SIZE, what="footer"))
@@ -56,21 +58,24 @@ def check_candidate(src: Source, pos: int, *, floor: int = HEADER_SIZE) -> tuple
     if f.toc_len == 0 or f.toc_len > pos - floor:
         return None, "MV2-E-FTR-LENGTH", f"toc_len {f.toc_len} does not fit between byte {floor} and the footer"
     toc_offset = pos - f.toc_len
+    if keep_toc:
+        src.keep(toc_offset, f.toc_len)
     digest = blake3.blake3(src.view(toc_offset, f.toc_len, what="TOC")).digest()
     if digest != f.toc_hash:
         return None, "MV2-E-FTR-HASH", "BLAKE3 of the TOC bytes does not match the footer's toc_hash"
     return Commit(toc_offset, f.toc_len, pos, bytes(f.toc_hash), f.generation), "", ""
 
 
-def find_last_commit(src: Source, *, floor: int = HEADER_SIZE) -> Location:
-    """Scan backwards from the end of the file for the last valid commit footer."""
+def find_last_commit(src: Source, *, floor: int = HEADER_SIZE, keep_toc: bool = False) -> Location:
+    """Scan backwards from the end of the file for the last valid commit footer (with
+    ``keep_toc``, the source keeps the accepted commit's TOC bytes: see Source.keep)."""
     loc = Location(commit=None)
     end = src.size
     while end > floor:
         pos = src.rfind(FOOTER_MAGIC, end)
         if pos < floor:
             break
-        commit, code, reason = check_candidate(src, pos, floor=floor)
+        commit, code, reason = check_candidate(src, pos, floor=floor, keep_toc=keep_toc)
         if commit is not None:
             loc.commit = commit
             return loc

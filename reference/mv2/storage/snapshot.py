@@ -323,9 +323,12 @@ def _read_snapshot(src: Source, *, apply_wal: bool, wal_mode: str, revision: str
     src.first_bytes = bytes(src.view(0, min(HEADER_PREFIX, src.size), what="header"))
     header = read_header(src)
     data_start = header["wal_offset"] + header["wal_size"]
-    location = find_last_commit(src, floor=data_start)
-    commit = require_commit(location, src)
-    rev, toc = _toc_value(src, commit, revision, known_toc)
+    location = find_last_commit(src, floor=data_start, keep_toc=True)
+    try:
+        commit = require_commit(location, src)
+        rev, toc = _toc_value(src, commit, revision, known_toc)  # decodes the bytes the footer check hashed
+    finally:
+        src.forget()
     check_frame_links(toc["frames"], commit.toc_offset)
     state = header_state(header, commit, toc)
     notes = []

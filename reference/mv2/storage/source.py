@@ -35,6 +35,7 @@ class Source:
         self.size = len(self._view) if self._view is not None else int(_size or 0)
         self.identity: tuple[int, int] | None = None  # (device, inode) of an opened file
         self.first_bytes: bytes = b""  # the header prefix as first read (to notice a writer's changes)
+        self._kept: tuple[int, int, bytes] | None = None  # see keep()
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Source":
@@ -92,17 +93,37 @@ class Source:
                                  code="MV2-E-FILE-UNREADABLE", offset=pos) from None
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
-    def view(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> memoryview:
-        """``length`` bytes at ``offset``; an error if they are not all there."""
+    def keep(self, offset: int, length: int) -> None:
+        """Keep the next read of exactly this range until :meth:`forget`, so that a reader that
+        hashes a range (the footer's check of the TOC) and then decodes it reads the bytes
+        once, and decodes the very bytes it hashed. At a million frames the TOC is 450 MB."""
+        self._kept = (offset, length, b"")
+
+    def forget(self) -> None:
+        self._kept = None
+
+    def _bytes(self, offset: int, length: int) -> bytes:
+        k = self._kept
+        if k is not None and k[0] == offset and k[1] == length:
+            if not k[2] and length:
+                self._kept = (offset, length, self._pread(offset, length))
+            return self._kept[2]
+        return self._pread(offset, length) if length else b""
+
+    def _check(self, offset: int, length: int, what: str, code: str) -> None:
         if not self.contains(offset, length):
             raise error_for(
                 code,
                 f"{what} [{offset}, {offset + length}) lies outside the file of {self.size} bytes",
                 offset,
             )
+
+    def view(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> memoryview:
+        """``length`` bytes at ``offset``; an error if they are not all there."""
+        self._check(offset, length, what, code)
         if self._view is not None:
             return self._view[offset : offset + length]
-        return memoryview(self._pread(offset, length)) if length else memoryview(b"")
+        return memoryview(self._bytes(offset, length))
 
     def blake3(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> bytes:
         """BLAKE3 of ``length`` bytes at ``offset``, read in bounded chunks (a verifier hashes
@@ -120,7 +141,10 @@ class Source:
         return h.digest()
 
     def read(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> bytes:
-        return bytes(self.view(offset, length, what=what, code=code))
+        self._check(offset, length, what, code)
+        if self._view is not None:
+            return bytes(self._view[offset : offset + length])
+        return self._bytes(offset, length)  # already a bytes object: no copy
 
     def rfind(self, needle: bytes, end: int) -> int:
         """Last occurrence of ``needle`` that ends at or before ``end``; -1 if none."""
