@@ -165,3 +165,132 @@ def test_timeline_of_an_empty_file_then_puts(tmp_path):
         m.put("late.", timestamp=500)
         m.put("early.", timestamp=100)
         assert [e["frame_id"] for e in m.timeline()] == [1, 0]
+
+
+# --- the live index kept across finds ----------------------------------------------------------
+
+
+def _all_hits(m, q="harbor", k=40, **kw) -> list:
+    return [(h["frame_id"], h["score"], h["snippet"]) for h in m.find(q, k=k, **kw)]
+
+
+def _sealed_equal(m, checks) -> None:
+    """Each check's hits before seal() equal those after, on the handle and on a fresh reader."""
+    before = [_all_hits(m, **c) for c in checks]
+    m.seal()
+    assert [_all_hits(m, **c) for c in checks] == before
+    with mv2.open(m.path) as r:
+        assert [_all_hits(r, **c) for c in checks] == before
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_ties_keep_the_order_of_the_sealed_file(tmp_path):
+    """Equal scores are ordered by document address: segments in the order the commit lists
+    them, which decides which documents make the cut of the ``4 k`` fetched."""
+    path = tmp_path / "t.mv2"
+    with mv2.create(path) as m:
+        for _ in range(4):
+            for _ in range(6):
+                m.put("harbor deploy notes.", timestamp=100)
+            m.seal()
+    with mv2.open(path, "a") as m:
+        for j in range(3):
+            for _ in range(2):
+                m.put("harbor deploy notes.", timestamp=100)
+            _all_hits(m, k=3)  # one more segment per find
+        ranked = [h[0] for h in _all_hits(m, k=25)]
+        assert ranked == sorted(ranked)  # all tie: committed first, then the unsealed ones in frame order
+        _sealed_equal(m, [dict(k=3), dict(k=25), dict(k=40)])
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_deactivating_an_unsealed_frame_between_finds(tmp_path):
+    """A document put, searched, then deleted or superseded before the commit is not in the
+    committed index at all (not even as a deleted document that BM25 would count)."""
+    path = tmp_path / "d.mv2"
+    with mv2.create(path) as m:
+        for i in range(5):
+            m.put(f"harbor registry {'window ' * i}notes.", timestamp=100 + i)
+    with mv2.open(path, "a") as m:
+        a = m.put("harbor harbor deploy.", timestamp=200)
+        b = m.put("harbor window json.", timestamp=201)
+        first = _all_hits(m)
+        assert {a, b} <= {h[0] for h in first}
+        m.delete(b)
+        assert b not in {h[0] for h in _all_hits(m)}
+        c = m.supersede(a, "harbor aspirin.", timestamp=202)
+        hits = _all_hits(m)
+        assert c in {h[0] for h in hits} and a not in {h[0] for h in hits}
+        m.put("harbor again.", timestamp=203)
+        _sealed_equal(m, [dict(), dict(q="window"), dict(q="harbor", include=("active", "deleted", "superseded")),
+                          dict(q="json", include=("deleted",))])
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_put_find_put_find_and_committed_deletes(tmp_path):
+    """Each find after new changes adds only what changed; the result always equals the
+    sealed file's, and the kept writer is the same object throughout."""
+    path = tmp_path / "p.mv2"
+    with mv2.create(path) as m:
+        for i in range(8):
+            m.put(f"harbor {WORDS[i]} {WORDS[(3 * i) % len(WORDS)]}.", timestamp=100 + i)
+    with mv2.open(path, "a") as m:
+        m.put("harbor review.", timestamp=300)
+        _all_hits(m)
+        live = m._lex_search._live
+        m.delete(2)  # a committed frame: its document is deleted in place, no new segment
+        assert 2 not in {h[0] for h in _all_hits(m)}
+        m.put("harbor patient notes.", timestamp=301)
+        m.supersede(4, "harbor quarterly.", timestamp=302)
+        hits = _all_hits(m)
+        assert 4 not in {h[0] for h in hits}
+        assert m._lex_search._live is live and len(live.added) == 3
+        assert _all_hits(m, include=("deleted",), q="harbor") == [h for h in _all_hits(m, include=("deleted",))]
+        assert {h[0] for h in _all_hits(m, include=("deleted",))} == {2}
+        _sealed_equal(m, [dict(), dict(q="review OR quarterly"), dict(include=("superseded",)),
+                          dict(since=301), dict(q="tag:t1")])
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_more_finds_than_the_segment_limit(tmp_path):
+    """One segment per find would pass Tantivy's merge threshold: the live index is remade
+    with the unsealed documents in one segment, and still equals the sealed file."""
+    path = tmp_path / "l.mv2"
+    with mv2.create(path) as m:
+        m.put("harbor start.", timestamp=1)
+    with mv2.open(path, "a") as m:
+        for i in range(2 * MAX_SEGMENTS + 1):
+            m.put(f"harbor {WORDS[i % len(WORDS)]} {'deploy ' * (i % 3)}.", timestamp=10 + i)
+            got = _all_hits(m, k=5)
+            assert len(got) == min(5, i + 2)
+            assert _segments_live(m) <= MAX_SEGMENTS
+        _sealed_equal(m, [dict(k=5), dict(q="deploy")])
+
+
+def _segments_live(m) -> int:
+    return int(m._lex_search._live.index.segment_count())
+
+
+@pytest.mark.req("R-SRCH-010")
+def test_pending_records_of_a_killed_writer_delete_committed_documents(tmp_path):
+    """Deletes that only pending WAL records hold (the handle searching did not make them)
+    are applied to the index searched: a deleted document left in it would take one of the
+    ``4 k`` places fetched and push a live one out."""
+    import os
+
+    path = tmp_path / "k.mv2"
+    with mv2.create(path) as m:
+        for _ in range(30):
+            m.put("harbor deploy notes.", timestamp=100)
+    m = mv2.open(path, "a")
+    for i in range(16):
+        m.delete(i)
+    m.put("harbor review.", timestamp=200)
+    os.close(m._file.fd)  # the writer dies: its records stay pending in the WAL
+    m._file.closed = True
+    with mv2.open(path) as r:
+        pending = _all_hits(r, k=5)
+    assert len(pending) == 5 and not {h[0] for h in pending} & set(range(16))
+    with mv2.open(path, "a") as m:
+        m.seal()
+        assert _all_hits(m, k=5) == pending

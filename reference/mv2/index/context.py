@@ -22,6 +22,7 @@ from ..format.sketch import decode_track, sketch_entry
 from ..storage.view import children_of
 from . import lex
 from .lexsearch import FindContext, LexIndex, SketchFilter
+from .unsealed import LiveIndex
 
 
 def _index_files(snap) -> list[tuple[str, bytes]] | None:
@@ -134,54 +135,90 @@ class LexSearch:
         self.text_of = text_of
         self._file_index: LexIndex | None = None
         self._file_index_done = False
-        self._base: tuple[LexIndex, int, frozenset, bool] | None = None  # index, frames covered, active ids then, extendable
+        self._base: tuple | None = None  # index, frames covered, was_active(id), extendable
+        self._live: LiveIndex | None = None  # the base extended by the unsealed documents
+        self._pending_ids: set[int] | None = None
         self._views: dict[tuple, tuple[int, FindContext]] = {}
         self._lowered: dict[int, str] = {}
         self._stored_sketches: list[bytes] | None | bool = False
 
     # -- the indexes ----------------------------------------------------------------------------
-    def _committed_index(self) -> LexIndex | None:
+    def _committed_index(self, files=False) -> LexIndex | None:
+        """The file's own index, opened once (from ``files`` when the caller read them)."""
         if not self._file_index_done:
-            files = _index_files(self.snap)
+            if files is False:
+                files = _index_files(self.snap)
             self._file_index = LexIndex(files) if files is not None else None
             self._file_index_done = True
         return self._file_index
 
-    def _base_index(self, touched=None) -> tuple[LexIndex, int, frozenset, bool]:
-        """The index unsealed changes extend, the number of frames it covers, the ids of the
-        frames that were active in it, and whether the commit would extend it."""
+    def _base_index(self, touched=None) -> tuple:
+        """The index unsealed changes extend, the number of frames it covers, whether a frame
+        (by id) was active in it, and whether the commit would extend it."""
         if self._base is None:
             committed = self.snap.toc["frames"]
             files = _index_files(self.snap) if committed else None
             if files is not None and _extendable(files):
-                base = self._committed_index()
-                self._base = (base, len(committed), frozenset(f["id"] for f in committed if f["status"] == "active"), True)
+                base = self._committed_index(files)  # the files are read and checked once
+                # Read from the committed frame table when asked: no per-frame set to build.
+                self._base = (base, len(committed), lambda i: committed[i]["status"] == "active", True)
             else:
                 self._base = self._rebuilt()
         elif not self._base[3] and self._deleted(self._base, touched):
             # The commit will rebuild the index without the documents of frames deleted or
             # superseded since: so must the search, as deleted documents count in BM25.
+            self._drop_live()
             self._base[0].close()
             self._base = None
             self._base = self._rebuilt()
         return self._base
 
-    def _rebuilt(self) -> tuple[LexIndex, int, frozenset, bool]:
+    def _rebuilt(self) -> tuple:
         frames = self.snap.frames
         n = len(frames)
         idx = LexIndex.of_documents(lex_docs(frames, 0, self.text_of))
-        return (idx, n, frozenset(fs.id for fs in frames[:n] if fs.fields["status"] == "active"), False)
+        active = frozenset(fs.id for fs in frames[:n] if fs.fields["status"] == "active")
+        return (idx, n, active.__contains__, False)
+
+    def _pending_changed(self) -> set[int]:
+        """Committed frames that pending WAL records (replayed on open) deactivated: the
+        handle's own changes are in ``touched``, these are not. Found once per snapshot."""
+        if self._pending_ids is None:
+            committed = self.snap.toc["frames"]
+            frames = self.snap.frames
+            self._pending_ids = set() if not self.snap.pending_count else {
+                i for i, f in enumerate(committed)
+                if i < len(frames) and f["status"] == "active" and frames[i].fields["status"] != "active"}
+        return self._pending_ids
 
     def _deleted(self, base, touched) -> list[int]:
-        _, _, active, _ = base
+        """Frames the base index holds as active that are not active any more."""
+        _, covered, was_active, _ = base
         frames = self.snap.frames
-        ids = active if touched is None else [i for i in touched if i in active]
-        return [i for i in ids if frames[i].fields["status"] != "active"]
+        ids = range(covered) if touched is None else set(touched) | self._pending_changed()
+        return sorted(i for i in ids if 0 <= i < covered and was_active(i) and frames[i].fields["status"] != "active")
 
     def _unsealed_index(self, touched) -> LexIndex:
         base = self._base_index(touched)
         docs = lex_docs(self.snap.frames, base[1], self.text_of)
-        return base[0].extended(self._deleted(base, touched), docs)
+        deleted = self._deleted(base, touched)
+        live = self._live
+        try:
+            if live is not None and live.base is base[0] and live.sync(deleted, docs):
+                return live.index
+            self._drop_live()
+            live = self._live = LiveIndex(base[0])
+            if not live.sync(deleted, docs):
+                raise RuntimeError("the unsealed documents do not fit the segment limit")
+            return live.index
+        except BaseException:
+            self._drop_live()  # a failed sync leaves the writer in an unknown state
+            raise
+
+    def _drop_live(self) -> None:
+        if self._live is not None:
+            self._live.close()
+            self._live = None
 
     # -- contexts ------------------------------------------------------------------------------
     def context(self, statuses=("active",), version: int = 0, touched=None) -> FindContext:
@@ -222,7 +259,8 @@ class LexSearch:
         return SketchFilter(entries)
 
     def _keep(self, index) -> bool:
-        return index is self._file_index or (self._base is not None and index is self._base[0])
+        return (index is self._file_index or (self._base is not None and index is self._base[0])
+                or (self._live is not None and index is self._live.index))
 
     def _release(self, ctx: FindContext) -> None:
         if ctx.index is not None and not self._keep(ctx.index):
@@ -232,6 +270,7 @@ class LexSearch:
         for _, ctx in self._views.values():
             self._release(ctx)
         self._views.clear()
+        self._drop_live()
         if self._base is not None and self._base[0] is not self._file_index:
             self._base[0].close()
         self._base = None

@@ -26,7 +26,6 @@ Our own files hold one document per active frame, so step 4 is exact for them.
 from __future__ import annotations
 
 import bisect
-import os
 import re
 import shutil
 import tempfile
@@ -113,43 +112,21 @@ class LexIndex:
     def document_count(self) -> int:
         return int(self.searcher.num_docs)
 
-    def extended(self, deleted: list[int], docs: list) -> "LexIndex":
-        """A new index: this one with the documents of the ``deleted`` frame ids deleted and
-        ``docs`` added as one segment, exactly what a commit's :func:`lex.extend` produces.
+    @property
+    def directory(self) -> str:
+        return self._dir
 
-        Its cost grows with ``docs``, not with this index: the new directory hard-links this
-        one's segment files (Tantivy never rewrites a file it has written; a commit adds new
-        files and replaces ``meta.json`` by renaming), so only the new segment is written.
-        Where hard links are not possible the files are copied."""
-        d = tempfile.mkdtemp(prefix="mv2-search-", dir=str(Path(self._dir).parent))
+    def refresh(self, *, appended: bool) -> None:
+        """Search what was last committed to this index's directory (a live writer's commit).
+        The frame ids remembered by document address stay valid when the commit only
+        ``appended`` segments (the earlier ones keep their positions)."""
         try:
-            for name in os.listdir(self._dir):
-                if name.startswith("."):
-                    continue  # lock files and .managed.json: Tantivy's own bookkeeping
-                src, dst = os.path.join(self._dir, name), os.path.join(d, name)
-                if name == "meta.json":
-                    shutil.copyfile(src, dst)
-                    continue
-                try:
-                    os.link(src, dst)
-                except OSError:
-                    shutil.copyfile(src, dst)
-            index = tantivy.Index.open(d)
-            register_tokenizers(index)
-            writer = index.writer(heap_size=lex.HEAP_BYTES, num_threads=1)
-            for fid in sorted(set(deleted)):
-                writer.delete_documents_by_query(index.parse_query(f"frame_id:{fid}", ["frame_id"]))
-            lex.add_documents(writer, docs)
-            writer.commit()
-            writer.wait_merging_threads()
-            del writer, index
+            self.index.reload()
+            self.searcher = self.index.searcher()
         except ValueError as exc:
-            shutil.rmtree(d, ignore_errors=True)
             raise CorruptFileError(f"the Tantivy files do not work as an index: {exc}", code="MV2-E-LEX-FILES") from None
-        except BaseException:
-            shutil.rmtree(d, ignore_errors=True)
-            raise
-        return LexIndex(None, directory=d)
+        if not appended:
+            self._frame_ids.clear()
 
     def close(self) -> None:
         self.searcher = None
