@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +52,66 @@ def scratch_root(need: int) -> str | None:
     return SHM if st.f_bavail * st.f_frsize >= 2 * need + SHM_HEADROOM else None
 
 
-def scratch_dir(prefix: str, need: int) -> tempfile.TemporaryDirectory:
-    return tempfile.TemporaryDirectory(prefix=prefix, dir=scratch_root(need), ignore_cleanup_errors=True)
+SCRATCH_PREFIXES = ("mv2-search-", "mv2-lex-")
+_swept: set[str] = set()
+
+
+def _sweep(root: str) -> None:
+    """Remove scratch directories whose process is gone (once per process and directory).
+
+    A process that is killed, or leaves through ``os._exit``, never removes its scratch
+    copies, and on ``/dev/shm`` they hold memory until the machine restarts. Each directory
+    is named ``<prefix><pid>-<random>``; one whose process no longer exists, and which
+    belongs to this user, is removed by the next process that makes one."""
+    if root in _swept:
+        return
+    _swept.add(root)
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    me = os.getuid() if hasattr(os, "getuid") else None
+    for name in names:
+        prefix = next((p for p in SCRATCH_PREFIXES if name.startswith(p)), None)
+        if prefix is None:
+            continue
+        pid_text = name[len(prefix):].partition("-")[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+            continue  # still running (or a process of another user: PermissionError below)
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, OSError):
+            continue
+        path = os.path.join(root, name)
+        try:
+            if me is not None and os.lstat(path).st_uid != me:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def scratch_path(prefix: str, need: int = 0, *, root: str | None = None) -> str:
+    """A new scratch directory (the caller removes it), named after this process."""
+    root = root if root is not None else (scratch_root(need) or tempfile.gettempdir())
+    _sweep(root)
+    return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=root)
+
+
+class scratch_dir:
+    """A scratch directory for a ``with`` block (see :func:`scratch_path`)."""
+
+    def __init__(self, prefix: str, need: int):
+        self.name = scratch_path(prefix, need)
+
+    def __enter__(self) -> str:
+        return self.name
+
+    def __exit__(self, *exc) -> None:
+        shutil.rmtree(self.name, ignore_errors=True)
 
 
 HEAP_BYTES = 1 << 30

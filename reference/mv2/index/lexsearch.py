@@ -28,7 +28,6 @@ from __future__ import annotations
 import bisect
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +69,7 @@ class LexIndex:
         with ``directory``, a scratch directory already holding an index (it then belongs to
         this object, which removes it on close)."""
         if directory is None:
-            self._dir = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.scratch_root(sum(len(b) for _, b in files)))
+            self._dir = lex.scratch_path("mv2-search-", sum(len(b) for _, b in files))
         else:
             self._dir = directory
         try:
@@ -98,7 +97,7 @@ class LexIndex:
     def of_documents(cls, docs: list) -> "LexIndex":
         """A new index of ``docs`` (``lex.LexDoc``), built in place: the same documents, order
         and segment as :func:`lex.pack` gives, without collecting the files."""
-        d = tempfile.mkdtemp(prefix="mv2-search-", dir=lex.scratch_root(4 * sum(len(x.content) for x in docs)))
+        d = lex.scratch_path("mv2-search-", 4 * sum(len(x.content) for x in docs))
         try:
             lex.build_directory(docs, Path(d))
         except BaseException:

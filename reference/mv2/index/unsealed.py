@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from ..errors import CorruptFileError
@@ -60,7 +59,7 @@ class LiveIndex:
 
     def __init__(self, base: LexIndex):
         self.base = base
-        d = tempfile.mkdtemp(prefix="mv2-search-", dir=str(Path(base.directory).parent))
+        d = lex.scratch_path("mv2-search-", root=str(Path(base.directory).parent))
         try:
             _link_copy(base.directory, d)
         except BaseException:
