@@ -85,12 +85,15 @@ new Promise(done => { const t0 = Date.now(); const poll = () => {
   if ((meta && !/Initializing/i.test(meta.textContent)) || Date.now() - t0 > 15000) return done(true);
   setTimeout(poll, 100); }; poll(); })
 """
+# The hits of the whole query: while it is being typed, the results of its first letters show
+# (their links end in ?h=c, ?h=ch, ...); wait for those of the full word.
 SEARCH_HITS = r"""
 new Promise(done => { const t0 = Date.now(); const poll = () => {
-  const items = [...document.querySelectorAll(".md-search-result__item a")];
-  if (items.length || Date.now() - t0 > 1000) return done(items.map(a => a.getAttribute("href")));
+  const items = [...document.querySelectorAll(".md-search-result__item a")].map(a => a.getAttribute("href"));
+  const full = items.length && items.every(h => h.includes("h=QUERY"));
+  if (full || Date.now() - t0 > 3000) return done(items);
   setTimeout(poll, 100); }; poll(); })
-"""
+""".replace("QUERY", SEARCH_QUERY)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -270,7 +273,7 @@ def check(site: Path, chromium: str, *, screenshots: Path | None = None) -> tupl
                 browser.evaluate('document.querySelector(".md-search__input").value = ""')
                 browser.type_into(".md-search__input", SEARCH_QUERY)
                 hits = browser.evaluate(SEARCH_HITS)
-                if hits:
+                if any(SEARCH_HIT in h for h in hits):
                     break
             measured["search"] = hits
             if not any(SEARCH_HIT in h for h in hits):

@@ -329,6 +329,7 @@ def _read_snapshot(src: Source, *, apply_wal: bool, wal_mode: str, revision: str
         rev, toc = _toc_value(src, commit, revision, known_toc)  # decodes the bytes the footer check hashed
     finally:
         src.forget()
+    src.read_ahead(data_start, commit.toc_offset)  # the committed data area: append-only
     check_frame_links(toc["frames"], commit.toc_offset)
     state = header_state(header, commit, toc)
     notes = []

@@ -36,6 +36,8 @@ class Source:
         self.identity: tuple[int, int] | None = None  # (device, inode) of an opened file
         self.first_bytes: bytes = b""  # the header prefix as first read (to notice a writer's changes)
         self._kept: tuple[int, int, bytes] | None = None  # see keep()
+        self._ahead: tuple[int, int] | None = None  # see read_ahead()
+        self._window: tuple[int, bytes] | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Source":
@@ -102,12 +104,30 @@ class Source:
     def forget(self) -> None:
         self._kept = None
 
+    READ_AHEAD = 4 << 20
+
+    def read_ahead(self, lo: int, hi: int) -> None:
+        """Allow small reads inside [lo, hi) to be served from one read of up to 4 MiB.
+
+        Only for bytes that cannot change while this source is open: a commit's data area
+        (append-only; a rewrite of the file makes a new inode, and this source keeps reading
+        the old one). Never the header or the WAL, which writers rewrite in place. A reader
+        of 100,000 small payloads then makes a few dozen reads instead of 100,000."""
+        self._ahead = (lo, hi)
+        self._window = None
+
     def _bytes(self, offset: int, length: int) -> bytes:
         k = self._kept
         if k is not None and k[0] == offset and k[1] == length:
             if not k[2] and length:
                 self._kept = (offset, length, self._pread(offset, length))
             return self._kept[2]
+        a = self._ahead
+        if a is not None and 0 < length <= self.READ_AHEAD // 8 and a[0] <= offset and offset + length <= a[1]:
+            w = self._window
+            if w is None or not (w[0] <= offset and offset + length <= w[0] + len(w[1])):
+                w = self._window = (offset, self._pread(offset, min(self.READ_AHEAD, a[1] - offset)))
+            return w[1][offset - w[0]:offset - w[0] + length]
         return self._pread(offset, length) if length else b""
 
     def _check(self, offset: int, length: int, what: str, code: str) -> None:

@@ -1,0 +1,66 @@
+"""The reader's byte source (storage/source.py): kept TOC bytes and read-ahead give exactly
+the bytes a direct read gives, and read-ahead stays inside the range it was allowed."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from mv2.errors import StorageIOError
+from mv2.storage.source import Source
+
+
+def test_read_ahead_serves_the_files_bytes_and_only_inside_its_range(tmp_path):
+    rng = random.Random(5)
+    data = rng.randbytes(3 * Source.READ_AHEAD + 12345)
+    p = tmp_path / "f.bin"
+    p.write_bytes(data)
+    lo, hi = 4096, len(data) - 777
+    with Source.open(p) as src:
+        src.read_ahead(lo, hi)
+        for _ in range(2000):
+            off = rng.randrange(0, len(data) - 1)
+            n = rng.randrange(1, min(70_000, len(data) - off) + 1)
+            assert src.read(off, n, what="x") == data[off:off + n]
+            assert bytes(src.view(off, n, what="x")) == data[off:off + n]
+            if src._window is not None:
+                w0, wb = src._window
+                assert lo <= w0 and w0 + len(wb) <= hi  # never reads ahead into bytes it was not allowed
+    # Bytes outside the range are always read afresh: a rewritten header is seen.
+    with Source.open(p) as src:
+        src.read_ahead(lo, hi)
+        assert src.read(lo, 10, what="x") == data[lo:lo + 10]
+        with open(p, "r+b") as f:
+            f.write(b"NEWHEADER!")
+        assert src.read(0, 10, what="x") == b"NEWHEADER!"
+
+
+def test_kept_toc_bytes_are_read_once_and_forgotten(tmp_path, monkeypatch):
+    data = os.urandom(100_000)
+    p = tmp_path / "f.bin"
+    p.write_bytes(data)
+    with Source.open(p) as src:
+        calls = []
+        real = src._pread
+        monkeypatch.setattr(src, "_pread", lambda o, n: calls.append((o, n)) or real(o, n))
+        src.keep(1000, 50_000)
+        assert bytes(src.view(1000, 50_000, what="toc")) == data[1000:51000]
+        assert src.read(1000, 50_000, what="toc") == data[1000:51000]
+        assert calls == [(1000, 50_000)]
+        src.forget()
+        src.read(1000, 50_000, what="toc")
+        assert len(calls) == 2
+
+
+def test_a_file_that_shrinks_under_read_ahead_is_reported(tmp_path):
+    data = os.urandom(2 * Source.READ_AHEAD)
+    p = tmp_path / "f.bin"
+    p.write_bytes(data)
+    with Source.open(p) as src:
+        src.read_ahead(0, len(data))
+        os.truncate(p, 1000)
+        with pytest.raises(StorageIOError) as e:
+            src.read(5000, 10, what="x")
+        assert e.value.code == "MV2-E-FILE-CHANGED"
