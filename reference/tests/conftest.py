@@ -21,6 +21,9 @@ _snapshot.CHECK_KNOWN_TOC = True
 from mv2.format.commit import FrameEncodings as _FrameEncodings  # noqa: E402
 
 _FrameEncodings.CHECK = True  # every reused frame encoding is compared with a fresh one
+import mv2.index.lex as _lex  # noqa: E402
+
+_lex.CHECK_KNOWN_PARTS = True  # every reused Tantivy segment file is compared with the one on disk
 
 
 def gold_id(p: Path) -> str:
