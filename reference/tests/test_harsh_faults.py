@@ -250,6 +250,7 @@ def test_io_error_at_every_point_then_more_use_then_crash(tmp_path, monkeypatch,
             m2.close()
             assert analyze(work / NAME).ok
         stats["runs"] += 1
+    print(f"{errno.errorcode[err]}: {stats}")
     assert stats["runs"] == len(points) and stats["states"] >= len(points)
 
 
@@ -422,6 +423,7 @@ def test_a_reader_at_every_write_point_sees_an_acknowledged_state(tmp_path):
     assert len(views) > 30
     for n, point, seen in views:
         assert seen in states[n - 1: n + 1], f"at {point} after {n - 1} acknowledgements: not an acknowledged state"
+    print(f"reader at every write point: {len(views)} views, all acknowledged states")
 
 
 WRITER = r"""
@@ -455,6 +457,7 @@ def test_a_reader_in_another_process_never_sees_wrong_frames(tmp_path):
         assert texts == [f"doc {i}" for i in range(len(texts))], texts[-3:]
         reads += 1
     w.wait(timeout=60)
+    print(f"reader in another process: {reads} reads during {n} puts, 0 wrong")
     assert w.returncode == 0 and reads > 5
     with mv2.open(path) as r:
         assert len(r.frames()) == n
@@ -494,6 +497,7 @@ def test_sigkill_during_a_large_batch_is_all_or_nothing(tmp_path, kills):
         if "acked" in rest:
             assert got == 40
         outcomes[got] += 1
+    print(f"SIGKILL mid-batch: {kills} kills, outcomes (items of 40 kept: runs) {outcomes}")
     assert sum(outcomes.values()) == kills
 
 
