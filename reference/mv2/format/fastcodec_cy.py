@@ -94,6 +94,14 @@ cdef const unsigned char* _EMPTY = <const unsigned char*>b""
 '''
 
 
+def fingerprint(con: Construct) -> str:
+    """The fingerprint :class:`.fastcodec.FastCodec` computes for ``con`` (same walk, same order)."""
+    g = _Gen()
+    g.dec_func(con)
+    g.enc_func(con)
+    return g.fingerprint()
+
+
 class CyGen:
     """Cython decoders for a set of Construct definitions, shared sub-structures emitted once."""
 
@@ -117,10 +125,7 @@ class CyGen:
 
     def add(self, con: Construct, label: str) -> str:
         """Emit a decoder for ``con``; return its fingerprint (that of the pure-Python codec)."""
-        g = _Gen()
-        g.dec_func(con)
-        g.enc_func(con)
-        fp = g.fingerprint()
+        fp = fingerprint(con)
         if any(fp == f for f, _, _ in self.entries):
             return fp
         fn = self.func(con)
@@ -144,10 +149,7 @@ class CyGen:
         ``field`` starts, and the offset after the last (a writer reuses committed frames'
         bytes by slicing the TOC it read). Bounds are checked; nothing else is (the bytes have
         already decoded)."""
-        g = _Gen()
-        g.dec_func(con)
-        g.enc_func(con)
-        fp = g.fingerprint()
+        fp = fingerprint(con)
         if any(fp == f for f, _, _ in self.span_entries):
             return fp
         c = _unwrap(con)

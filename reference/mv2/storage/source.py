@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 from typing import Union
 
+import blake3 as _blake3
+
 from ..errors import StorageIOError, error_for
 
 BytesLike = Union[bytes, bytearray, memoryview]
@@ -148,10 +150,9 @@ class Source:
     def blake3(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> bytes:
         """BLAKE3 of ``length`` bytes at ``offset``, read in bounded chunks (a verifier hashes
         every region of a file without holding a large one in memory at once)."""
-        import blake3 as _blake3
-
-        if not self.contains(offset, length):
-            self.view(offset, length, what=what, code=code)  # raises the coded error
+        self._check(offset, length, what, code)
+        if length <= _HASH_CHUNK:  # most regions: one read (often from the read-ahead window)
+            return _blake3.blake3(self.view(offset, length, what=what, code=code)).digest()
         h = _blake3.blake3()
         pos, end = offset, offset + length
         while pos < end:
