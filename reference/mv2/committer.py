@@ -18,11 +18,13 @@ does); their bytes stay in the file, unreferenced.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable
 
 import blake3
 
+from .format.frame import FrameRole, FrameStatus
 from .format.revisions import Revision
 from .format.segments import SKETCH_SMALL
 from .format.sketch import encode_track, sketch_entries
@@ -31,7 +33,7 @@ from .index.time import encode_time_index
 from .errors import CorruptFileError
 from .format.vecseg import decode_vec_segment
 from .index.vec import VectorStore, encode_flat
-from .storage.replay import FrameState
+from .storage.replay import FrameState, pending_states
 
 EMPTY_SHA256 = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
 
@@ -47,7 +49,7 @@ ReadChecked = Callable[[int, int, bytes], "bytes | None"]
 they lie outside the file or fail the checksum (memvid leaves stale manifests; spec 7.2)."""
 
 
-def _lex_files(frames: list[FrameState], prev_toc: dict, docs: Callable[[int], list[lex.LexDoc]],
+def _lex_files(fields: FrameFields, prev_toc: dict, docs: Callable[[int], list[lex.LexDoc]],
                read_checked: ReadChecked | None) -> tuple[list[tuple[str, bytes]], dict[str, dict]]:
     """The Tantivy files of this commit, and the previous commit's entries that it reuses.
 
@@ -67,8 +69,9 @@ def _lex_files(frames: list[FrameState], prev_toc: dict, docs: Callable[[int], l
             prev_files.append((e["path"], data))
         if intact:
             known = len(prev_frames)
-            deleted = [i for i, f in enumerate(prev_frames)
-                       if f["status"] == "active" and frames[i].fields["status"] != "active"]
+            # Only a changed frame can have stopped being active.
+            deleted = sorted(i for i, f in fields.changed.items()
+                             if i < known and f["status"] != "active" and prev_frames[i]["status"] == "active")
             extended = lex.extend(prev_files, deleted, docs(known))
             if extended is not None:
                 before = {e["path"]: e for e in prev_entries}
@@ -78,7 +81,7 @@ def _lex_files(frames: list[FrameState], prev_toc: dict, docs: Callable[[int], l
     return lex.pack(docs(0)), {}
 
 
-def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore,
+def _vec_segments(frames: list[FrameState], fields: FrameFields, prev_toc: dict, vectors: VectorStore,
                   read_checked: ReadChecked | None) -> tuple[list[dict], list[tuple[bytes, list[int]]]]:
     """The catalog vector segments of this commit (spec 9.2, R-VEC-003): the previous commit's
     segments it keeps, and the new ones to write, each with its frame ids.
@@ -90,7 +93,7 @@ def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore
     is rewritten O(log n) times over the life of a file. When the previous commit has a
     monolithic ``indexes.vec`` (memvid's own layout), or its segments cannot be read back, all
     live vectors are written as one segment."""
-    active = {fs.id for fs in frames if fs.fields["status"] == "active"}
+    is_active = (fields.column("status") == FrameStatus.index["active"]).tolist() if len(fields) else []
     known = len(prev_toc["frames"])
     mono = prev_toc["indexes"].get("vec")
     prev = list(prev_toc["segment_catalog"]["vec_segments"])
@@ -122,7 +125,7 @@ def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore
                 seen.add(key)
                 unique.append(x)
         stack: list[tuple[dict | None, int, list[int] | None]] = [(x, x["vector_count"], None) for x in unique]
-        new = [fs.id for fs in frames if fs.id >= known and fs.id in active and fs.id in vectors]
+        new = [fs.id for fs in frames[known:] if is_active[fs.id] and fs.id in vectors]
         if new:
             stack.append((None, len(new), new))
         intact = True
@@ -133,35 +136,108 @@ def _vec_segments(frames: list[FrameState], prev_toc: dict, vectors: VectorStore
             if older is None or newer is None:
                 intact = False
                 break
-            merged = sorted(i for i in older + newer if i in active and i in vectors)
+            merged = sorted(i for i in older + newer if 0 <= i < len(is_active) and is_active[i] and i in vectors)
             stack[-2:] = [(None, len(merged), merged)]
         if intact:
             stack = [e for e in stack if e[0] is not None or e[1]]
             kept = [d for d, _, _ in stack if d is not None]
             return kept, [(encode_flat(vectors, ids), ids) for d, _, ids in stack if d is None]
-    live = sorted(i for i in active if i in vectors)
+    live = [i for i in vectors.ids() if 0 <= i < len(is_active) and is_active[i]]
     return [], ([(encode_flat(vectors, live), live)] if live else [])
 
 
-def _frame_fields(frames: list[FrameState], prev: list[dict]) -> list[dict]:
+class FrameFields(Sequence):
     """The frames of the new TOC: the previous TOC's own dict for every committed frame that
-    replay did not change (replay changes only ``status`` and ``superseded_by``), a copy of the
-    frame state for the others. Copying every frame costs more than the rest of a small commit."""
-    out = []
-    known = len(prev)
-    for i, fs in enumerate(frames):
-        f = fs.fields
-        if i < known and f is prev[i]:  # replay shares a frame's dict until it changes it
-            out.append(f)
-            continue
-        if not fs.pending and f["id"] < known:
-            p = prev[f["id"]]
-            if p["status"] == f["status"] and p["superseded_by"] == f["superseded_by"] \
-                    and p["payload_offset"] == f["payload_offset"]:
-                out.append(p)
+    replay did not change (replay changes only ``status`` and ``superseded_by``), a copy of
+    the frame state for the others (:attr:`changed`, by id).
+
+    Copying every frame costs more than the rest of a small commit, and on a lazily opened
+    TOC (format/frametable.py) even reading every frame does: so the unchanged frames are
+    found from the frames that were ever read, and the columns the commit needs for all frames
+    (:meth:`column`) are the previous TOC's, with the changed frames written over them."""
+
+    def __init__(self, frames, prev):
+        self.prev = prev
+        self.known = known = len(prev)
+        self._n = len(frames)
+        changed: dict[int, dict] = {}
+        touched = getattr(frames, "touched_items", None)
+        # A frame never read was never changed: only the states made so far are candidates.
+        candidates = touched(known) if touched is not None else enumerate(frames[:known])
+        for i, fs in candidates:
+            f = fs.fields
+            if f is prev[i]:  # replay shares a frame's dict until it changes it
                 continue
-        out.append(dict(f))
-    return out
+            if not fs.pending:
+                p = prev[i]
+                if p["status"] == f["status"] and p["superseded_by"] == f["superseded_by"] \
+                        and p["payload_offset"] == f["payload_offset"]:
+                    continue
+            changed[i] = dict(f)
+        for i, fs in enumerate(frames[known:], known):
+            changed[i] = dict(fs.fields)
+        self.changed = changed
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("frame index out of range")
+        f = self.changed.get(i)
+        return f if f is not None else self.prev[i]
+
+    def __iter__(self):
+        changed, prev, known = self.changed, self.prev, self.known
+        step = 4096
+        for lo in range(0, known, step):  # unchanged frames a run at a time (one decode call)
+            hi = min(known, lo + step)
+            for i, f in enumerate(prev[lo:hi], lo):
+                yield changed.get(i, f)
+        for i in range(known, self._n):
+            yield changed[i]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None
+
+    def column(self, name: str):
+        """Field ``name`` of every frame as int64 (None as -1, an Enum as its index), taken from
+        the previous TOC's columns where it has them: no unchanged frame is read."""
+        import numpy as np
+
+        conv = _COLUMN_VALUE.get(name, _optional)
+        cols = getattr(self.prev, "columns", None)
+        if cols is not None and name in cols:
+            out = np.empty(self._n, np.int64)
+            out[:self.known] = cols[name]
+        else:
+            out = np.fromiter((conv(f[name]) for f in self.prev), np.int64, self.known)
+            out = np.concatenate([out, np.empty(self._n - self.known, np.int64)])
+        for i, f in self.changed.items():
+            out[i] = conv(f[name])
+        return out
+
+
+def _optional(v):
+    return -1 if v is None else v
+
+
+_COLUMN_VALUE = {
+    "status": FrameStatus.variants.index,
+    "role": FrameRole.variants.index,
+}
+
+
+def _frame_fields(frames: list[FrameState], prev: list[dict]) -> FrameFields:
+    return FrameFields(frames, prev)
 
 
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
@@ -175,8 +251,9 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
     # so that a retry plans the same commit again.
     fields = _frame_fields(frames, prev_toc["frames"])
     payload_blobs: list[tuple[int, bytes]] = []
-    for fs in frames:
-        if fs.pending and fs.fields["payload_offset"] is None and fs.inline_payload:
+    pending = pending_states(frames)
+    for fs in pending:
+        if fs.fields["payload_offset"] is None and fs.inline_payload:
             payload_blobs.append((fs.id, fs.inline_payload))
 
     def docs(start: int) -> list[lex.LexDoc]:
@@ -185,15 +262,15 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                            tuple(fs.fields["labels"]), fs.fields["track"], fs.fields["uri"])
                 for fs in frames[start:] if fs.fields["status"] == "active" and fs.fields["role"] != "extracted_image"]
 
-    tantivy_files, reused_lex = _lex_files(frames, prev_toc, docs, read_checked)
+    tantivy_files, reused_lex = _lex_files(fields, prev_toc, docs, read_checked)
     time_blob = encode_time_index(fields) if frames else None
-    kept_vec, new_vec = _vec_segments(frames, prev_toc, vectors, read_checked)
+    kept_vec, new_vec = _vec_segments(frames, fields, prev_toc, vectors, read_checked)
     has_sketch = any(sc.name == "sketch_track" for sc in revision.toc.subcons)
     sketch_blob = None
     if has_sketch and frames:
-        new = [fs for fs in frames if fs.id not in sketch_cache]
+        new = [frames[i] for i in range(len(frames)) if i not in sketch_cache]  # ids, not states: none made
         sketch_cache.update(zip((fs.id for fs in new), sketch_entries(text_of(fs) for fs in new)))
-        sketch_blob = encode_track([sketch_cache[fs.id] for fs in frames])
+        sketch_blob = encode_track([sketch_cache[i] for i in range(len(frames))])
 
     blobs = [b for _, b in payload_blobs]
     slots: dict[str, int] = {}
@@ -213,17 +290,18 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
 
     def build_toc(offsets: list[int], data_start: int) -> dict:
         payload_at = {fid: offsets[i] for i, (fid, _) in enumerate(payload_blobs)}
-        for fs, f in zip(frames, fields):
+        # Only a frame put since the last commit lacks a payload offset; the others keep theirs.
+        placed = [(fs, fields.changed[fs.id]) for fs in pending]
+        for fs, f in placed:
             if f["payload_offset"] is None:
                 if fs.id in payload_at:
                     f["payload_offset"] = payload_at[fs.id]
                 elif f["payload_length"] == 0:
                     f["payload_offset"] = 0
-        for fs, f in zip(frames, fields):  # payloads shared with a frame committed in this same commit
+        for fs, f in placed:  # payloads shared with a frame committed in this same commit
             if f["payload_offset"] is None:
-                src = next(i for i, o in enumerate(frames)
-                           if o.inline_payload is fs.inline_payload and fields[i]["payload_offset"] is not None)
-                f["payload_offset"] = fields[src]["payload_offset"]
+                src = next(g for o, g in placed if o.inline_payload is fs.inline_payload and g["payload_offset"] is not None)
+                f["payload_offset"] = src["payload_offset"]
         toc = dict(prev_toc)
         toc["frames"] = fields
         ix = dict(prev_toc["indexes"])

@@ -29,7 +29,7 @@ from .format.wal import WAL_RECORD_HEADER_SIZE
 from .index.time import timeline as _timeline
 from .index.vec import VectorStore, load_vectors
 from .storage.file import WritableFile, wal_record
-from .storage.replay import FrameState, Replayer
+from .storage.replay import FrameState, Replayer, pending_states
 from .storage.snapshot import Snapshot, read_snapshot
 from .storage.verify import analyze
 from .storage.view import canonical_json, dump as _dump, frame_record, frame_text
@@ -447,10 +447,10 @@ class Memory:
         instead of recomputing them for every committed frame on a process's first commit."""
         from .index.context import stored_sketches
 
-        committed = [fs for fs in self._snap.frames if not fs.pending]
+        committed = len(self._snap.frames) - len(pending_states(self._snap.frames))  # pending ones are appended
         stored = stored_sketches(self._snap)
-        if stored is not None and len(stored) == len(committed):
-            self._sketch_cache.update(zip((fs.id for fs in committed), stored))
+        if stored is not None and len(stored) == committed:
+            self._sketch_cache.update(zip(range(committed), stored))
 
     def compact(self) -> dict:
         """Commit, then rewrite the file without dead bytes (whatever their amount).
@@ -473,6 +473,8 @@ class Memory:
         # in the file are found to be exactly those written.
         self._snap = read_snapshot(self.path, revision=self._file.revision.name if self._file else None,
                                    known_toc=self._file.last_toc if self._file else None)
+        if self._file is not None:
+            self._file.seed_frame_encodings(self._snap)  # the next commit reuses this TOC's bytes
         self._replayer = Replayer(self._snap.frames, wal_offset=self._snap.header["wal_offset"])
         self._dirty = self._snap.pending_count > 0  # a WAL growth carries pending records over
 

@@ -157,6 +157,16 @@ with mv2.open(dst, "a") as m:
     if m._snap.frames:
         m.delete(0)
     m.put("and another, after a delete", uri="t://second", timestamp=1800000001)
+    m.seal()
+    # Changes to committed frames deep in the file, after a reload: a delete, a supersede, and
+    # the frames they change read (or not) in between.
+    n = m.frame_count
+    if n > 3:
+        m.delete(n // 2)
+        m.supersede(n - 3, "a correction of an older fact", timestamp=1800000002)
+        m.frame(1)
+    m.put("the last fact", uri="t://third", timestamp=1800000003)
+    m.seal()
 print(reused, hashlib.sha256(open(dst, "rb").read()).hexdigest())
 """
 
@@ -215,7 +225,7 @@ def test_compiled_functions_survive_hostile_bytes():
         except Exception:  # noqa: BLE001 - corrupt gold files
             continue
     rng = random.Random(11)
-    fns = list(A.DECODERS.values()) + list(A.SPANS.values())
+    fns = list(A.DECODERS.values()) + list(A.SPANS.values()) + list(A.LAZY.values())
     for _ in range(3000):
         data = bytearray(rng.choice(seeds))
         k = rng.random()

@@ -54,6 +54,21 @@ cdef inline double _rf(const unsigned char* b) noexcept:
 
 cdef const unsigned char* _EMPTY = <const unsigned char*>b""
 
+
+def untrack(items):
+    """Untrack each object of ``items`` from the cyclic collector (see mv2.format.gcpause)."""
+    for o in items:
+        PyObject_GC_UnTrack(o)
+    return items
+
+
+cdef inline bint _ascii(const unsigned char* b, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if b[i] & 0x80:
+            return False
+    return True
+
 C4 = ('none', 'zstd', 'lz4')
 C6 = ('explicit', 'frame_timestamp', 'metadata', 'ingestion_clock')
 C7 = ('plain', 'zstd')
@@ -3437,7 +3452,700 @@ def spans_123(data):
     return out
 
 
-cdef int s124(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+cdef int v125(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int v127(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int v126(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        v127(p, &pos, end)
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int v129(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 4: raise Bad
+    pos += 4
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int v130(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int v128(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 1: raise Bad
+        pos += 1
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 9): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        v129(p, &pos, end)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 2): raise Bad
+    _prev = None
+    for _i in range(<Py_ssize_t>_n):
+        _sk = d14(p, &pos, end).encode('utf-8')
+        if _prev is not None and not _sk > _prev: raise Bad
+        _prev = _sk
+        v130(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+cdef int v131(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+    pos += <Py_ssize_t>_n
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+    pos += <Py_ssize_t>_n
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int v124(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        pos += 8
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 4: raise Bad
+        pos += 4
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v125(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>(end - pos): raise Bad
+        if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+        pos += <Py_ssize_t>_n
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        v126(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        v128(p, &pos, end)
+    elif _t != 0: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 1:
+        v131(p, &pos, end)
+    elif _t != 0: raise Bad
+    pp[0] = pos
+    return 0
+
+
+cdef int v132(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int v133(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int v134(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int v135(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>(end - pos): raise Bad
+    if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+    pos += <Py_ssize_t>_n
+    pp[0] = pos
+    return 0
+
+
+cdef int v137(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    pos += 8
+    pp[0] = pos
+    return 0
+
+
+cdef int v136(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+    cdef Py_ssize_t pos = pp[0]
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    if end - pos < 8: raise Bad
+    pos += 8
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 16): raise Bad
+    for _i in range(<Py_ssize_t>_n):
+        v137(p, &pos, end)
+    pp[0] = pos
+    return 0
+
+
+def lazy_138(data):
+    """TOC memvid-2.0.123: ``(value without frames, spans, columns, end)``; raises Bad if invalid."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    cdef uint64_t _u
+    cdef Py_ssize_t _k, _m
+    cdef int64_t* sp
+    cdef int64_t* c0
+    cdef int64_t* c1
+    cdef int64_t* c2
+    cdef int64_t* c3
+    cdef int64_t* c4
+    cdef int64_t* c5
+    cdef int64_t* c6
+    cdef int64_t* c7
+    cdef int64_t* c8
+    if end - pos < 8: raise Bad
+    f0 = _rQ(p + pos); pos += 8
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 84): raise Bad
+    f1 = []
+    for _i in range(<Py_ssize_t>_n):
+        f1.append(d2(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 100): raise Bad
+    _m = <Py_ssize_t>_n
+    _spans = bytearray(8 * (_m + 1))
+    sp = <int64_t*><char*>_spans
+    _c0 = bytearray(8 * _m)
+    c0 = <int64_t*><char*>_c0
+    _c1 = bytearray(8 * _m)
+    c1 = <int64_t*><char*>_c1
+    _c2 = bytearray(8 * _m)
+    c2 = <int64_t*><char*>_c2
+    _c3 = bytearray(8 * _m)
+    c3 = <int64_t*><char*>_c3
+    _c4 = bytearray(8 * _m)
+    c4 = <int64_t*><char*>_c4
+    _c5 = bytearray(8 * _m)
+    c5 = <int64_t*><char*>_c5
+    _c6 = bytearray(8 * _m)
+    c6 = <int64_t*><char*>_c6
+    _c7 = bytearray(8 * _m)
+    c7 = <int64_t*><char*>_c7
+    _c8 = bytearray(8 * _m)
+    c8 = <int64_t*><char*>_c8
+    for _k in range(_m):
+        sp[_k] = pos
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c0[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 8: raise Bad
+        c1[_k] = _rq(p + pos); pos += 8
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            pos += 8
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            if _rL(p + pos) >= 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c2[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c3[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 32: raise Bad
+        pos += 32
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        if _rL(p + pos) >= 2: raise Bad
+        pos += 4
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            pos += 8
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            v124(p, &pos, end)
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v132(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v133(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 2): raise Bad
+        _prev = None
+        for _i in range(<Py_ssize_t>_n):
+            _sk = d19(p, &pos, end).encode('utf-8')
+            if _prev is not None and not _sk > _prev: raise Bad
+            _prev = _sk
+            v134(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v135(p, &pos, end)
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            v136(p, &pos, end)
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        _e = _rL(p + pos); pos += 4
+        if _e >= 3: raise Bad
+        c4[_k] = <int64_t>_e
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c5[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c5[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        _e = _rL(p + pos); pos += 4
+        if _e >= 3: raise Bad
+        c6[_k] = <int64_t>_e
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c7[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c7[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c8[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c8[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+    sp[_m] = pos
+    f3 = d26(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f4 = None
+    elif _t == 1:
+        f4 = d32(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f5 = None
+    elif _t == 1:
+        f5 = d33(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f6 = None
+    elif _t == 1:
+        f6 = d34(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f7 = None
+    elif _t == 1:
+        f7 = d35(p, &pos, end)
+    else: raise Bad
+    f8 = d36(p, &pos, end)
+    f9 = d49(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f10 = None
+    elif _t == 1:
+        f10 = d50(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f11 = None
+    elif _t == 1:
+        f11 = d52(p, &pos, end)
+    else: raise Bad
+    if end - pos < 32: raise Bad
+    f12 = p[pos:pos + 32]; pos += 32
+    if end - pos < 32: raise Bad
+    f13 = p[pos:pos + 32]; pos += 32
+    r = {'toc_version': f0, 'segments': f1, 'frames': None, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'segment_catalog': f8, 'ticket_ref': f9, 'memory_binding': f10, 'replay_manifest': f11, 'merkle_root': f12, 'toc_checksum': f13}
+    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8}, pos
+
+
+def range_139(data, spans, Py_ssize_t lo, Py_ssize_t hi):
+    """frame memvid-2.0.123: the list of values of items lo..hi; raises Bad if one is invalid."""
+    cdef const unsigned char[::1] mv = data
+    cdef const int64_t[::1] sp = spans
+    cdef Py_ssize_t pos, end, i
+    cdef Py_ssize_t size = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if size else _EMPTY
+    if lo < 0 or hi > sp.shape[0] - 1 or lo > hi: raise Bad
+    out = []
+    for i in range(lo, hi):
+        pos = sp[i]
+        end = sp[i + 1]
+        if pos < 0 or end > size or pos > end: raise Bad
+        out.append(d5(p, &pos, end))
+        if pos != end: raise Bad
+    return out
+
+
+cdef int s140(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
     cdef Py_ssize_t pos = pp[0]
     cdef uint64_t _n
     cdef unsigned int _t
@@ -3452,7 +4160,7 @@ cdef int s124(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
     return 0
 
 
-cdef int s125(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+cdef int s141(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
     cdef Py_ssize_t pos = pp[0]
     cdef uint64_t _n
     cdef unsigned int _t
@@ -3612,7 +4320,7 @@ cdef int s125(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
     return 0
 
 
-def spans_126(data):
+def spans_142(data):
     """TOC memvid-2.0.131: start offsets of each frames item, then the end of the last (a list)."""
     cdef const unsigned char[::1] mv = data
     cdef Py_ssize_t pos = 0
@@ -3621,19 +4329,335 @@ def spans_126(data):
     cdef uint64_t _n
     cdef Py_ssize_t _i
     s102(p, &pos, end)
-    s124(p, &pos, end)
+    s140(p, &pos, end)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>(end - pos): raise Bad
     out = []
     for _i in range(<Py_ssize_t>_n):
         out.append(pos)
-        s125(p, &pos, end)
+        s141(p, &pos, end)
     out.append(pos)
     return out
 
 
-cdef int s127(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+def lazy_143(data):
+    """TOC memvid-2.0.131: ``(value without frames, spans, columns, end)``; raises Bad if invalid."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    cdef uint64_t _u
+    cdef Py_ssize_t _k, _m
+    cdef int64_t* sp
+    cdef int64_t* c0
+    cdef int64_t* c1
+    cdef int64_t* c2
+    cdef int64_t* c3
+    cdef int64_t* c4
+    cdef int64_t* c5
+    cdef int64_t* c6
+    cdef int64_t* c7
+    cdef int64_t* c8
+    if end - pos < 8: raise Bad
+    f0 = _rQ(p + pos); pos += 8
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 84): raise Bad
+    f1 = []
+    for _i in range(<Py_ssize_t>_n):
+        f1.append(d2(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 100): raise Bad
+    _m = <Py_ssize_t>_n
+    _spans = bytearray(8 * (_m + 1))
+    sp = <int64_t*><char*>_spans
+    _c0 = bytearray(8 * _m)
+    c0 = <int64_t*><char*>_c0
+    _c1 = bytearray(8 * _m)
+    c1 = <int64_t*><char*>_c1
+    _c2 = bytearray(8 * _m)
+    c2 = <int64_t*><char*>_c2
+    _c3 = bytearray(8 * _m)
+    c3 = <int64_t*><char*>_c3
+    _c4 = bytearray(8 * _m)
+    c4 = <int64_t*><char*>_c4
+    _c5 = bytearray(8 * _m)
+    c5 = <int64_t*><char*>_c5
+    _c6 = bytearray(8 * _m)
+    c6 = <int64_t*><char*>_c6
+    _c7 = bytearray(8 * _m)
+    c7 = <int64_t*><char*>_c7
+    _c8 = bytearray(8 * _m)
+    c8 = <int64_t*><char*>_c8
+    for _k in range(_m):
+        sp[_k] = pos
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c0[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 8: raise Bad
+        c1[_k] = _rq(p + pos); pos += 8
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            pos += 8
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            if _rL(p + pos) >= 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c2[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c3[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 32: raise Bad
+        pos += 32
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        if _rL(p + pos) >= 2: raise Bad
+        pos += 4
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            pos += 8
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            v124(p, &pos, end)
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v132(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v133(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 2): raise Bad
+        _prev = None
+        for _i in range(<Py_ssize_t>_n):
+            _sk = d19(p, &pos, end).encode('utf-8')
+            if _prev is not None and not _sk > _prev: raise Bad
+            _prev = _sk
+            v134(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v135(p, &pos, end)
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            v136(p, &pos, end)
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        _e = _rL(p + pos); pos += 4
+        if _e >= 3: raise Bad
+        c4[_k] = <int64_t>_e
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c5[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c5[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        _e = _rL(p + pos); pos += 4
+        if _e >= 3: raise Bad
+        c6[_k] = <int64_t>_e
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c7[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c7[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c8[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c8[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 32: raise Bad
+            pos += 32
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        if _rL(p + pos) >= 2: raise Bad
+        pos += 4
+    sp[_m] = pos
+    f3 = d26(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f4 = None
+    elif _t == 1:
+        f4 = d32(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f5 = None
+    elif _t == 1:
+        f5 = d33(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f6 = None
+    elif _t == 1:
+        f6 = d34(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f7 = None
+    elif _t == 1:
+        f7 = d35(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f8 = None
+    elif _t == 1:
+        f8 = d76(p, &pos, end)
+    else: raise Bad
+    f9 = d36(p, &pos, end)
+    f10 = d49(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f11 = None
+    elif _t == 1:
+        f11 = d50(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f12 = None
+    elif _t == 1:
+        f12 = d52(p, &pos, end)
+    else: raise Bad
+    f13 = d77(p, &pos, end)
+    if end - pos < 32: raise Bad
+    f14 = p[pos:pos + 32]; pos += 32
+    if end - pos < 32: raise Bad
+    f15 = p[pos:pos + 32]; pos += 32
+    r = {'toc_version': f0, 'segments': f1, 'frames': None, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
+    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8}, pos
+
+
+def range_144(data, spans, Py_ssize_t lo, Py_ssize_t hi):
+    """frame memvid-2.0.131: the list of values of items lo..hi; raises Bad if one is invalid."""
+    cdef const unsigned char[::1] mv = data
+    cdef const int64_t[::1] sp = spans
+    cdef Py_ssize_t pos, end, i
+    cdef Py_ssize_t size = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if size else _EMPTY
+    if lo < 0 or hi > sp.shape[0] - 1 or lo > hi: raise Bad
+    out = []
+    for i in range(lo, hi):
+        pos = sp[i]
+        end = sp[i + 1]
+        if pos < 0 or end > size or pos > end: raise Bad
+        out.append(d70(p, &pos, end))
+        if pos != end: raise Bad
+    return out
+
+
+cdef int s145(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
     cdef Py_ssize_t pos = pp[0]
     cdef uint64_t _n
     cdef unsigned int _t
@@ -3648,7 +4672,7 @@ cdef int s127(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
     return 0
 
 
-def spans_128(data):
+def spans_146(data):
     """TOC memvid-2.0.147: start offsets of each frames item, then the end of the last (a list)."""
     cdef const unsigned char[::1] mv = data
     cdef Py_ssize_t pos = 0
@@ -3657,19 +4681,317 @@ def spans_128(data):
     cdef uint64_t _n
     cdef Py_ssize_t _i
     s102(p, &pos, end)
-    s127(p, &pos, end)
+    s145(p, &pos, end)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>(end - pos): raise Bad
     out = []
     for _i in range(<Py_ssize_t>_n):
         out.append(pos)
-        s125(p, &pos, end)
+        s141(p, &pos, end)
     out.append(pos)
     return out
 
 
-cdef int s129(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
+def lazy_147(data):
+    """TOC memvid-2.0.147: ``(value without frames, spans, columns, end)``; raises Bad if invalid."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    cdef uint64_t _u
+    cdef Py_ssize_t _k, _m
+    cdef int64_t* sp
+    cdef int64_t* c0
+    cdef int64_t* c1
+    cdef int64_t* c2
+    cdef int64_t* c3
+    cdef int64_t* c4
+    cdef int64_t* c5
+    cdef int64_t* c6
+    cdef int64_t* c7
+    cdef int64_t* c8
+    if end - pos < 8: raise Bad
+    f0 = _rQ(p + pos); pos += 8
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 84): raise Bad
+    f1 = []
+    for _i in range(<Py_ssize_t>_n):
+        f1.append(d2(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 100): raise Bad
+    _m = <Py_ssize_t>_n
+    _spans = bytearray(8 * (_m + 1))
+    sp = <int64_t*><char*>_spans
+    _c0 = bytearray(8 * _m)
+    c0 = <int64_t*><char*>_c0
+    _c1 = bytearray(8 * _m)
+    c1 = <int64_t*><char*>_c1
+    _c2 = bytearray(8 * _m)
+    c2 = <int64_t*><char*>_c2
+    _c3 = bytearray(8 * _m)
+    c3 = <int64_t*><char*>_c3
+    _c4 = bytearray(8 * _m)
+    c4 = <int64_t*><char*>_c4
+    _c5 = bytearray(8 * _m)
+    c5 = <int64_t*><char*>_c5
+    _c6 = bytearray(8 * _m)
+    c6 = <int64_t*><char*>_c6
+    _c7 = bytearray(8 * _m)
+    c7 = <int64_t*><char*>_c7
+    _c8 = bytearray(8 * _m)
+    c8 = <int64_t*><char*>_c8
+    for _k in range(_m):
+        sp[_k] = pos
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c0[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 8: raise Bad
+        c1[_k] = _rq(p + pos); pos += 8
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            pos += 8
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            if _rL(p + pos) >= 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c2[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c3[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 32: raise Bad
+        pos += 32
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        if _rL(p + pos) >= 2: raise Bad
+        pos += 4
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            pos += 8
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            v124(p, &pos, end)
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v132(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v133(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 2): raise Bad
+        _prev = None
+        for _i in range(<Py_ssize_t>_n):
+            _sk = d19(p, &pos, end).encode('utf-8')
+            if _prev is not None and not _sk > _prev: raise Bad
+            _prev = _sk
+            v134(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v135(p, &pos, end)
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            v136(p, &pos, end)
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        _e = _rL(p + pos); pos += 4
+        if _e >= 3: raise Bad
+        c4[_k] = <int64_t>_e
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c5[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c5[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        _e = _rL(p + pos); pos += 4
+        if _e >= 3: raise Bad
+        c6[_k] = <int64_t>_e
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c7[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c7[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c8[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c8[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 32: raise Bad
+            pos += 32
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        if _rL(p + pos) >= 2: raise Bad
+        pos += 4
+    sp[_m] = pos
+    f3 = d26(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f4 = None
+    elif _t == 1:
+        f4 = d32(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f5 = None
+    elif _t == 1:
+        f5 = d33(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f6 = None
+    elif _t == 1:
+        f6 = d34(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f7 = None
+    elif _t == 1:
+        f7 = d35(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f8 = None
+    elif _t == 1:
+        f8 = d76(p, &pos, end)
+    else: raise Bad
+    f9 = d36(p, &pos, end)
+    f10 = d95(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f11 = None
+    elif _t == 1:
+        f11 = d50(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f12 = None
+    elif _t == 1:
+        f12 = d52(p, &pos, end)
+    else: raise Bad
+    f13 = d77(p, &pos, end)
+    if end - pos < 32: raise Bad
+    f14 = p[pos:pos + 32]; pos += 32
+    if end - pos < 32: raise Bad
+    f15 = p[pos:pos + 32]; pos += 32
+    r = {'toc_version': f0, 'segments': f1, 'frames': None, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
+    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8}, pos
+
+
+cdef int s148(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
     cdef Py_ssize_t pos = pp[0]
     cdef uint64_t _n
     cdef unsigned int _t
@@ -3684,7 +5006,7 @@ cdef int s129(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
     return 0
 
 
-def spans_130(data):
+def spans_149(data):
     """TOC memvid-2.0.160: start offsets of each frames item, then the end of the last (a list)."""
     cdef const unsigned char[::1] mv = data
     cdef Py_ssize_t pos = 0
@@ -3693,16 +5015,314 @@ def spans_130(data):
     cdef uint64_t _n
     cdef Py_ssize_t _i
     s102(p, &pos, end)
-    s129(p, &pos, end)
+    s148(p, &pos, end)
     if end - pos < 8: raise Bad
     _n = _rQ(p + pos); pos += 8
     if _n > <uint64_t>(end - pos): raise Bad
     out = []
     for _i in range(<Py_ssize_t>_n):
         out.append(pos)
-        s125(p, &pos, end)
+        s141(p, &pos, end)
     out.append(pos)
     return out
+
+
+def lazy_150(data):
+    """TOC memvid-2.0.160: ``(value without frames, spans, columns, end)``; raises Bad if invalid."""
+    cdef const unsigned char[::1] mv = data
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end = mv.shape[0]
+    cdef const unsigned char* p = &mv[0] if end else _EMPTY
+    cdef uint64_t _n
+    cdef unsigned int _t
+    cdef uint32_t _e
+    cdef Py_ssize_t _i
+    cdef uint64_t _u
+    cdef Py_ssize_t _k, _m
+    cdef int64_t* sp
+    cdef int64_t* c0
+    cdef int64_t* c1
+    cdef int64_t* c2
+    cdef int64_t* c3
+    cdef int64_t* c4
+    cdef int64_t* c5
+    cdef int64_t* c6
+    cdef int64_t* c7
+    cdef int64_t* c8
+    if end - pos < 8: raise Bad
+    f0 = _rQ(p + pos); pos += 8
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 84): raise Bad
+    f1 = []
+    for _i in range(<Py_ssize_t>_n):
+        f1.append(d2(p, &pos, end))
+    PyObject_GC_UnTrack(f1)
+    if end - pos < 8: raise Bad
+    _n = _rQ(p + pos); pos += 8
+    if _n > <uint64_t>((end - pos) // 100): raise Bad
+    _m = <Py_ssize_t>_n
+    _spans = bytearray(8 * (_m + 1))
+    sp = <int64_t*><char*>_spans
+    _c0 = bytearray(8 * _m)
+    c0 = <int64_t*><char*>_c0
+    _c1 = bytearray(8 * _m)
+    c1 = <int64_t*><char*>_c1
+    _c2 = bytearray(8 * _m)
+    c2 = <int64_t*><char*>_c2
+    _c3 = bytearray(8 * _m)
+    c3 = <int64_t*><char*>_c3
+    _c4 = bytearray(8 * _m)
+    c4 = <int64_t*><char*>_c4
+    _c5 = bytearray(8 * _m)
+    c5 = <int64_t*><char*>_c5
+    _c6 = bytearray(8 * _m)
+    c6 = <int64_t*><char*>_c6
+    _c7 = bytearray(8 * _m)
+    c7 = <int64_t*><char*>_c7
+    _c8 = bytearray(8 * _m)
+    c8 = <int64_t*><char*>_c8
+    for _k in range(_m):
+        sp[_k] = pos
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c0[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 8: raise Bad
+        c1[_k] = _rq(p + pos); pos += 8
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            pos += 8
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            if _rL(p + pos) >= 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c2[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 8: raise Bad
+        _u = _rQ(p + pos); pos += 8
+        c3[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        if end - pos < 32: raise Bad
+        pos += 32
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        if _rL(p + pos) >= 2: raise Bad
+        pos += 4
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            pos += 8
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            v124(p, &pos, end)
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v132(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v133(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 2): raise Bad
+        _prev = None
+        for _i in range(<Py_ssize_t>_n):
+            _sk = d19(p, &pos, end).encode('utf-8')
+            if _prev is not None and not _sk > _prev: raise Bad
+            _prev = _sk
+            v134(p, &pos, end)
+        if end - pos < 8: raise Bad
+        _n = _rQ(p + pos); pos += 8
+        if _n > <uint64_t>((end - pos) // 8): raise Bad
+        for _i in range(<Py_ssize_t>_n):
+            v135(p, &pos, end)
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            v136(p, &pos, end)
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        _e = _rL(p + pos); pos += 4
+        if _e >= 3: raise Bad
+        c4[_k] = <int64_t>_e
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c5[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c5[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 4: raise Bad
+            pos += 4
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        _e = _rL(p + pos); pos += 4
+        if _e >= 3: raise Bad
+        c6[_k] = <int64_t>_e
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c7[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c7[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 0:
+            c8[_k] = -1
+        elif _t == 1:
+            if end - pos < 8: raise Bad
+            _u = _rQ(p + pos); pos += 8
+            c8[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
+        else: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 32: raise Bad
+            pos += 32
+        elif _t != 0: raise Bad
+        if end - pos < 1: raise Bad
+        _t = p[pos]; pos += 1
+        if _t == 1:
+            if end - pos < 8: raise Bad
+            _n = _rQ(p + pos); pos += 8
+            if _n > <uint64_t>(end - pos): raise Bad
+            if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
+            pos += <Py_ssize_t>_n
+        elif _t != 0: raise Bad
+        if end - pos < 4: raise Bad
+        if _rL(p + pos) >= 2: raise Bad
+        pos += 4
+    sp[_m] = pos
+    f3 = d98(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f4 = None
+    elif _t == 1:
+        f4 = d32(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f5 = None
+    elif _t == 1:
+        f5 = d33(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f6 = None
+    elif _t == 1:
+        f6 = d34(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f7 = None
+    elif _t == 1:
+        f7 = d35(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f8 = None
+    elif _t == 1:
+        f8 = d76(p, &pos, end)
+    else: raise Bad
+    f9 = d36(p, &pos, end)
+    f10 = d95(p, &pos, end)
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f11 = None
+    elif _t == 1:
+        f11 = d50(p, &pos, end)
+    else: raise Bad
+    if end - pos < 1: raise Bad
+    _t = p[pos]; pos += 1
+    if _t == 0:
+        f12 = None
+    elif _t == 1:
+        f12 = d52(p, &pos, end)
+    else: raise Bad
+    f13 = d77(p, &pos, end)
+    if end - pos < 32: raise Bad
+    f14 = p[pos:pos + 32]; pos += 32
+    if end - pos < 32: raise Bad
+    f15 = p[pos:pos + 32]; pos += 32
+    r = {'toc_version': f0, 'segments': f1, 'frames': None, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
+    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8}, pos
 
 DECODERS = {
     'a2e89a4089b9eb683a5d3ce236c304e5edd14e4d7ac25da5fb80b12181c7c10f': decode_53,  # TOC memvid-2.0.123
@@ -3717,7 +5337,19 @@ DECODERS = {
 
 SPANS = {
     'a2e89a4089b9eb683a5d3ce236c304e5edd14e4d7ac25da5fb80b12181c7c10f': spans_123,  # TOC memvid-2.0.123
-    'f522398a4e78779b0f33c386b1d6e25d4c2cdde1656d131e2594e3008ae52769': spans_126,  # TOC memvid-2.0.131
-    'f1d024fabfd99424dbb82c4d1bb122126acabe88018e72f709a34fe09a098d5f': spans_128,  # TOC memvid-2.0.147
-    '9a19a234619e9dec25f131bb6f2b6f107c5dafe5a4ecab11e203075fda1728ee': spans_130,  # TOC memvid-2.0.160
+    'f522398a4e78779b0f33c386b1d6e25d4c2cdde1656d131e2594e3008ae52769': spans_142,  # TOC memvid-2.0.131
+    'f1d024fabfd99424dbb82c4d1bb122126acabe88018e72f709a34fe09a098d5f': spans_146,  # TOC memvid-2.0.147
+    '9a19a234619e9dec25f131bb6f2b6f107c5dafe5a4ecab11e203075fda1728ee': spans_149,  # TOC memvid-2.0.160
+}
+
+LAZY = {
+    'a2e89a4089b9eb683a5d3ce236c304e5edd14e4d7ac25da5fb80b12181c7c10f': lazy_138,  # TOC memvid-2.0.123
+    'f522398a4e78779b0f33c386b1d6e25d4c2cdde1656d131e2594e3008ae52769': lazy_143,  # TOC memvid-2.0.131
+    'f1d024fabfd99424dbb82c4d1bb122126acabe88018e72f709a34fe09a098d5f': lazy_147,  # TOC memvid-2.0.147
+    '9a19a234619e9dec25f131bb6f2b6f107c5dafe5a4ecab11e203075fda1728ee': lazy_150,  # TOC memvid-2.0.160
+}
+
+RANGES = {
+    'ffe735776f2adb56c78dbd34fd8fbcf4996261b11c4b345754df72f34ecf9d7a': range_139,  # frame memvid-2.0.123
+    'b741e688a23964cda3e3e9405955e2c499f42a2315e9fdac3de9e9e045d89172': range_144,  # frame memvid-2.0.131
 }

@@ -47,7 +47,9 @@ class FrameEncodings:
         first commit (18 µs a frame). A frame's bytes are reused while the TOC still holds
         that very dict: replay copies a frame before changing it (storage/replay.py), so an
         unchanged identity means unchanged fields."""
-        spans = _codec(revision.toc).frame_spans(toc_bytes)
+        spans = getattr(frames, "spans", None)  # a lazily decoded TOC has found them already
+        if spans is None or getattr(frames, "buffer", None) is not toc_bytes:
+            spans = _codec(revision.toc).frame_spans(toc_bytes)
         if spans is None or len(spans) != len(frames) + 1:
             return False
         self._revision, self._by_id = revision.name, {}
@@ -67,7 +69,14 @@ class FrameEncodings:
         # Reusable frames come in runs (usually one run: everything but the new frames), and
         # each run is one slice of the old TOC: no per-frame objects on a large file.
         m = min(len(base), len(frames))
-        same = np.fromiter(map(operator.is_, base, frames), bool, m) if m else np.zeros(0, bool)
+        changed = getattr(frames, "changed", None)
+        if changed is not None and getattr(frames, "prev", None) is base:
+            # A commit's frame list over the TOC these bytes are (committer.FrameFields): every
+            # frame it has not changed is the base's own, so nothing need be compared or read.
+            same = np.ones(m, bool)
+            same[[i for i in changed if i < m]] = False
+        else:
+            same = np.fromiter(map(operator.is_, base, frames), bool, m) if m else np.zeros(0, bool)
         edges = np.flatnonzero(np.diff(np.concatenate(([False], same, [False])).astype(np.int8)))
         out: list = []
         pos = 0

@@ -274,6 +274,8 @@ class FastCodec:
         self.accelerated = compiled is not None
         self._cdec = compiled
         self._cspans = _ACCEL.SPANS.get(self.fingerprint) if self.accelerated else None
+        self._clazy = getattr(_ACCEL, "LAZY", {}).get(self.fingerprint) if self.accelerated else None
+        self._crange = getattr(_ACCEL, "RANGES", {}).get(self.fingerprint) if self.accelerated else None
 
     def _pure(self) -> dict:
         if self._ns is None:
@@ -306,6 +308,43 @@ class FastCodec:
             return self._cspans(memoryview(data))
         except _REJECTED:
             return None
+
+    @property
+    def lazy_available(self) -> bool:
+        return self._clazy is not None
+
+    def decode_lazy(self, data):
+        """``(value, spans, columns)`` of ``data`` with its frames checked but not built (see
+        ``fastcodec_cy.CyGen.add_lazy``), or None when the accelerator has no such function
+        for this definition; raises Invalid where :meth:`decode` would."""
+        if self._clazy is None:
+            return None
+        buf = memoryview(data)
+        try:
+            value, spans, cols, pos = self._clazy(buf)
+        except _REJECTED:
+            raise Invalid from None
+        if pos != len(buf):
+            raise Invalid
+        return value, spans, cols
+
+    def decode_range(self, buf, spans, lo: int, hi: int) -> list:
+        """The values of items ``lo..hi`` of a list laid out as ``spans`` says (item ``i`` is
+        ``buf[spans[i]:spans[i + 1]]``, which it must consume exactly); raises Invalid otherwise.
+        The spans are those :meth:`decode_lazy` found, so the bytes have been checked."""
+        try:
+            if self._crange is not None:
+                return self._crange(buf, spans, lo, hi)
+            dec = self._pure()[self._dec_name]
+            out = []
+            for i in range(lo, hi):
+                value, pos = dec(buf, int(spans[i]), int(spans[i + 1]))
+                if pos != spans[i + 1]:
+                    raise Invalid
+                out.append(value)
+            return out
+        except _REJECTED:
+            raise Invalid from None
 
     def encode(self, value) -> bytes:
         out: list[bytes] = []

@@ -32,3 +32,19 @@ def paused_gc():
             gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def untracked(objects: list) -> list:
+    """``objects``, each untracked by the collector when the compiled codec is at hand (a
+    no-op otherwise). Only for objects that can never be part of a reference cycle: a
+    collection then never walks them. Returns the list.
+
+    A million small objects that stay tracked make every full collection walk them; while a
+    million are being made, the collector runs a full collection each time the tracked
+    objects grow by a quarter (making a million frame states took 6.4 s with the collector,
+    1.9 s without). CPython never tracks such an object again by itself."""
+    from .fastcodec import _ACCEL
+
+    if _ACCEL is not None and hasattr(_ACCEL, "untrack"):
+        _ACCEL.untrack(objects)
+    return objects

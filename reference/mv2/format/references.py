@@ -109,8 +109,16 @@ def live_bytes(toc: dict, lo: int, hi: int) -> int:
     m = len(frames)
     # Frames in column passes (no per-frame tuples: at 100 000 frames a list of them cost half
     # a second, mostly in the collector). Fields are u64, so the sums are checked for wrapping.
-    off = np.fromiter((x or 0 for x in map(itemgetter("payload_offset"), frames)), np.uint64, m)
-    ln = np.fromiter(map(itemgetter("payload_length"), frames), np.uint64, m)
+    column = getattr(frames, "column", None)
+    cols = (column("payload_offset"), column("payload_length")) if column is not None else (None, None)
+    if cols[0] is not None and cols[1] is not None:
+        # Columns of a lazily decoded TOC (format/frametable.py): no frame is read. A value
+        # past 2**63 - 1 is clamped there, and lies past ``hi`` either way.
+        off = np.maximum(cols[0], 0).astype(np.uint64)
+        ln = cols[1].astype(np.uint64)
+    else:
+        off = np.fromiter((x or 0 for x in map(itemgetter("payload_offset"), frames)), np.uint64, m)
+        ln = np.fromiter(map(itemgetter("payload_length"), frames), np.uint64, m)
     end = off + ln
     ok = (ln > 0) & (end >= off) & (off >= np.uint64(lo)) & (end <= np.uint64(hi))
     # The other references are few; filtered before the arrays are built: a damaged TOC can

@@ -23,6 +23,7 @@ from ..errors import CorruptFileError, UnsupportedError
 from .bincode import BincodeError, Option, Vec, to_plain
 from .fastcodec import FastCodec, Invalid
 from .frame import Frame
+from .frametable import lazy_frames
 from .toc import (
     ClipIndexManifest,
     LexIndexManifest,
@@ -216,8 +217,12 @@ def _short(exc: Exception) -> str:
 TOC_CODE_FOR = dict(_TOC_CODES, truncated="MV2-E-TOC-TRUNCATED", value="MV2-E-TOC-VALUE")
 
 
-def decode_toc(data: bytes, *, base_offset: int = 0, revision: str | None = None):
+def decode_toc(data: bytes, *, base_offset: int = 0, revision: str | None = None, lazy: bool = False):
     """Decode TOC bytes; return ``(revision, value)``.
+
+    With ``lazy``, and the compiled codec at hand, the value's ``frames`` is a
+    :class:`.frametable.LazyFrames` over ``data``: every frame checked, none built yet. It
+    accepts and rejects exactly what the full decode does.
 
     With ``revision`` given, only that revision is tried. Otherwise each known revision is
     tried in :data:`REVISION_ORDER` and the first exact decode wins. If none decodes, the
@@ -229,6 +234,12 @@ def decode_toc(data: bytes, *, base_offset: int = 0, revision: str | None = None
     for name in names:
         rev = REVISIONS[name]
         try:
+            if lazy:
+                got = rev.toc_codec.decode_lazy(data)
+                if got is not None:
+                    value, spans, cols = got
+                    value["frames"] = lazy_frames(data, spans, cols, _codec(rev.frame).decode_range)
+                    return rev, value
             return rev, rev.toc_codec.decode(data)
         except Invalid:
             pass

@@ -207,9 +207,17 @@ def encode_time_index(frames) -> bytes:
     from ..format.time_index import ENTRY_DTYPE
 
     n = len(frames)
-    keep = np.fromiter(map(("active", "document").__eq__, map(itemgetter("status", "role"), frames)), bool, n)
-    ts = np.fromiter(map(itemgetter("timestamp"), frames), np.int64, n)[keep]
-    ids = np.fromiter(map(itemgetter("id"), frames), np.uint64, n)[keep]
+    column = getattr(frames, "column", None)
+    if column is not None:  # a commit's frame list (committer.FrameFields): its columns, no frame read
+        from ..format.frame import FrameRole, FrameStatus
+
+        keep = (column("status") == FrameStatus.index["active"]) & (column("role") == FrameRole.index["document"])
+        ts = column("timestamp")[keep]
+        ids = column("id")[keep].astype(np.uint64)
+    else:
+        keep = np.fromiter(map(("active", "document").__eq__, map(itemgetter("status", "role"), frames)), bool, n)
+        ts = np.fromiter(map(itemgetter("timestamp"), frames), np.int64, n)[keep]
+        ids = np.fromiter(map(itemgetter("id"), frames), np.uint64, n)[keep]
     order = np.lexsort((ids, ts))  # by timestamp, then frame id
     entries = np.empty(len(order), dtype=ENTRY_DTYPE)
     entries["timestamp"] = ts[order]

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import CorruptFileError
 from ..format.vecseg import decode_vec_segment, encode_flat as _encode_flat
+from ..storage.replay import pending_states
 
 
 class VectorStore:
@@ -41,6 +42,10 @@ class VectorStore:
 
     def __contains__(self, frame_id: int) -> bool:
         return frame_id in self._rows
+
+    def ids(self) -> list[int]:
+        """The frame ids that have a vector, ascending."""
+        return sorted(self._rows)
 
     def _reserve(self, extra: int, dim: int) -> None:
         if self._n == 0 and self._mat.shape[1] != dim:
@@ -131,8 +136,8 @@ def load_vectors(snap) -> VectorStore:
                     store.add_many(seg.ids, seg.matrix)
                 except CorruptFileError:
                     continue
-    for fr in snap.frames:
-        if fr.pending and fr.embedding is not None:
+    for fr in pending_states(snap.frames):
+        if fr.embedding is not None:
             try:
                 store.set(fr.id, fr.embedding)
             except CorruptFileError:

@@ -428,7 +428,7 @@ class WritableFile:
             f.checkpoint_pos = snap.header["wal_checkpoint_pos"]
             try:
                 f._recover(snap)
-                f._seed_frame_encodings(snap)
+                f.seed_frame_encodings(snap)
             except BaseException:
                 snap.close()
                 raise
@@ -437,12 +437,15 @@ class WritableFile:
             os.close(fd)
             raise
 
-    def _seed_frame_encodings(self, snap: Snapshot) -> None:
+    def seed_frame_encodings(self, snap: Snapshot) -> None:
         """Let the first commit reuse the committed frames' bytes instead of encoding them
         again (format/commit.py: FrameEncodings.seed); only the compiled codec can find them."""
-        if snap.toc["frames"] and snap.revision.toc_codec.accelerated:
-            toc_bytes = snap.source.read(snap.commit.toc_offset, snap.commit.toc_len, what="TOC")
-            self.frame_encodings.seed(snap.toc["frames"], toc_bytes, snap.revision)
+        frames = snap.toc["frames"]
+        if frames and snap.revision.toc_codec.accelerated:
+            toc_bytes = getattr(frames, "buffer", None)  # a lazily decoded TOC holds its bytes
+            if toc_bytes is None:
+                toc_bytes = snap.source.read(snap.commit.toc_offset, snap.commit.toc_len, what="TOC")
+            self.frame_encodings.seed(frames, toc_bytes, snap.revision)
             # The memory reloads right after opening; it may take this value rather than decode
             # the same bytes again (and so keep the frames whose bytes were just seeded).
             self.last_toc = (snap.commit.toc_offset, toc_bytes, snap.toc)

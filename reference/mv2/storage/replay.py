@@ -16,11 +16,14 @@ commits the result.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import compress
 from dataclasses import dataclass, field
 
 import blake3
 
 from ..errors import CorruptFileError
+from ..format.gcpause import paused_gc, untracked
 from ..format.payload import iter_canonical
 from ..format.text import default_uri, title_from_uri
 from .wal import WalRecord
@@ -64,7 +67,7 @@ class FrameState:
 
 @dataclass
 class ReplayResult:
-    frames: list[FrameState]
+    frames: "FrameTable"
     applied: int = 0
     lex_records: int = 0
     notes: list[str] = field(default_factory=list)
@@ -197,11 +200,111 @@ class Replayer:
                         break
 
 
+class FrameTable(Sequence):
+    """The logical frame list: the committed frames, then the pending ones.
+
+    A committed frame's :class:`FrameState` is made when the frame is first read (a million
+    of them cost 0.5 s and 150 MB on open, and most uses read a few) and then kept, so that a
+    change made through :meth:`FrameState.writable` stays. Pending frames are appended."""
+
+    __slots__ = ("_committed", "_states", "_shared")
+
+    def __init__(self, committed):
+        self._committed = committed
+        self._states: list = [None] * len(committed)
+        self._shared = None  # decided by the first frame read (all frames of a TOC are alike)
+
+    def _at(self, i: int) -> FrameState:
+        s = self._states[i]
+        if s is None:
+            f = self._committed[i]
+            if self._shared is None:
+                self._shared = all(k in f for k in FRAME_DEFAULTS)
+            s = self._states[i] = FrameState(f, shared=True) if self._shared else FrameState(dict(FRAME_DEFAULTS, **f))
+        return s
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def _fill(self, lo: int, hi: int) -> None:
+        """Make the states of [lo, hi), reading the committed frames a run at a time (a lazy
+        frame list decodes a run in one call, and a frame at a time costs more than that)."""
+        states, n = self._states, len(self._committed)
+        hi = min(hi, n)
+        if lo >= hi or None not in states[lo:hi]:
+            return
+        fields = self._committed[lo:hi]
+        if self._shared is None:
+            self._shared = all(k in fields[0] for k in FRAME_DEFAULTS)
+        shared = self._shared
+        made = []
+        with paused_gc():
+            for j, f in enumerate(fields, lo):
+                if states[j] is None:
+                    s = states[j] = FrameState(f, shared=True) if shared else FrameState(dict(FRAME_DEFAULTS, **f))
+                    made.append(s)
+            # A state refers to its fields and payload bytes, never back to anything that
+            # refers to it: it cannot be in a cycle, so no collection need walk it.
+            untracked(made)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            lo, hi, step = i.indices(len(self._states))
+            if step == 1:
+                self._fill(lo, hi)
+                return self._states[lo:hi]
+            return [self._at(j) for j in range(lo, hi, step)]
+        n = len(self._states)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("frame index out of range")
+        return self._at(i)
+
+    BATCH = 1024
+
+    def __iter__(self):
+        i, step = 0, self.BATCH
+        while i < len(self._states):  # the table may grow while it is iterated
+            hi = min(len(self._states), i + step)
+            self._fill(i, hi)
+            yield from self._states[i:hi]
+            i = hi
+
+    def append(self, state: FrameState) -> None:
+        self._states.append(state)
+
+    def touched_items(self, stop: int) -> list[tuple[int, FrameState]]:
+        """(id, state) of every frame below ``stop`` whose state has been made (one C pass)."""
+        states = self._states[:stop]
+        return list(compress(enumerate(states), states))
+
+    @property
+    def committed_count(self) -> int:
+        return len(self._committed)
+
+    def touched(self, i: int) -> FrameState | None:
+        """Frame ``i``'s state if anything has read it yet, else None (nothing is made)."""
+        return self._states[i]
+
+    @property
+    def committed(self):
+        return self._committed
+
+    def pending_states(self) -> list[FrameState]:
+        """The frames replay appended (pending ones are only ever appended): none is made."""
+        return self._states[len(self._committed):]
+
+
+def pending_states(frames) -> list[FrameState]:
+    """The pending frames of a frame list, without touching the committed ones of a table."""
+    if isinstance(frames, FrameTable):
+        return frames.pending_states()
+    return [fs for fs in frames if fs.pending]
+
+
 def apply_pending(committed: list[dict], records: list[WalRecord], *, wal_offset: int = 0) -> ReplayResult:
-    if committed and all(k in committed[0] for k in FRAME_DEFAULTS):  # one revision: all frames alike
-        frames = [FrameState(f, shared=True) for f in committed]
-    else:
-        frames = [FrameState(dict(FRAME_DEFAULTS, **f)) for f in committed]
+    frames = FrameTable(committed)
     r = Replayer(frames, wal_offset=wal_offset)
     for rec in records:
         r.apply(rec)

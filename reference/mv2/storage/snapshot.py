@@ -147,6 +147,9 @@ def check_frame_links(frames: list[dict], toc_offset: int) -> None:
     (Each check is one pass in C over the frames; the loops that name the culprit run only
     when a check has failed.)"""
     n = len(frames)
+    cols = getattr(frames, "columns", None)
+    if cols is not None and _links_hold(cols, n):
+        return
     if list(map(itemgetter("id"), frames)) != list(range(n)):
         i = next(i for i, f in enumerate(frames) if f["id"] != i)
         raise CorruptFileError(f"frames[{i}] has id {frames[i]['id']}", code="MV2-E-TOC-FRAME-ID", offset=toc_offset)
@@ -161,6 +164,20 @@ def check_frame_links(frames: list[dict], toc_offset: int) -> None:
                 if v is not None and not 0 <= v < n:
                     raise CorruptFileError(f"frame {f['id']} {key} = {v}, but there are {n} frames",
                                            code="MV2-E-TOC-REF", offset=toc_offset)
+
+
+def _links_hold(cols: dict, n: int) -> bool:
+    """The checks of :func:`check_frame_links` on a lazy frame list's columns (None is -1
+    there): True when they all hold; otherwise the caller's loops find and name the culprit."""
+    import numpy as np  # only lazy frame lists have columns, and they come with numpy
+
+    if not np.array_equal(cols["id"], np.arange(n, dtype=np.int64)):
+        return False
+    for key in ("parent_id", "supersedes", "superseded_by"):
+        c = cols.get(key)
+        if c is not None and n and (int(c.max()) >= n or int(c.min()) < -1):
+            return False
+    return True
 
 
 def check_header(h: dict, file_size: int) -> None:
@@ -310,12 +327,18 @@ def _toc_value(src: Source, commit: Commit, revision: str | None, known_toc):
     # Only for the newest revision: the writer's values carry that revision's fields, which an
     # older revision's encoding drops, so for an older one the decoded value is the truth.
     if known_toc is not None and revision == REVISION_ORDER[0] and known_toc[0] == commit.toc_offset \
-            and known_toc[1] == data:
+            and known_toc[1] == data and not REVISIONS[revision].toc_codec.lazy_available:
         if CHECK_KNOWN_TOC:
             decoded = decode_toc(data, base_offset=commit.toc_offset, revision=revision)[1]
             assert decoded == known_toc[2], "the writer's TOC value differs from its decoded bytes"
         return REVISIONS[revision], known_toc[2]
-    return decode_toc(data, base_offset=commit.toc_offset, revision=revision)
+    # A lazy decode checks every frame and builds none (format/frametable.py): cheaper than
+    # taking the writer's value, whose frames are its own objects, and it shares nothing with it.
+    rev, value = decode_toc(data, base_offset=commit.toc_offset, revision=revision, lazy=True)
+    if CHECK_KNOWN_TOC and known_toc is not None and known_toc[0] == commit.toc_offset and known_toc[1] == data \
+            and revision == REVISION_ORDER[0]:
+        assert value == known_toc[2], "the writer's TOC value differs from its decoded bytes"
+    return rev, value
 
 
 def _read_snapshot(src: Source, *, apply_wal: bool, wal_mode: str, revision: str | None, known_toc=None,
