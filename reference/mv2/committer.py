@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import blake3
 
-from .format.frame import FrameRole, FrameStatus
+from .format.frame import FrameStatus
+from .format.frametable import column_value
 from .format.revisions import Revision
 from .format.segments import SKETCH_SMALL
 from .format.sketch import encode_track, sketch_entries
@@ -213,7 +215,7 @@ class FrameFields(Sequence):
         the previous TOC's columns where it has them: no unchanged frame is read."""
         import numpy as np
 
-        conv = _COLUMN_VALUE.get(name, _optional)
+        conv = partial(column_value, name)
         cols = getattr(self.prev, "columns", None)
         if cols is not None and name in cols:
             out = np.empty(self._n, np.int64)
@@ -224,16 +226,6 @@ class FrameFields(Sequence):
         for i, f in self.changed.items():
             out[i] = conv(f[name])
         return out
-
-
-def _optional(v):
-    return -1 if v is None else v
-
-
-_COLUMN_VALUE = {
-    "status": FrameStatus.variants.index,
-    "role": FrameRole.variants.index,
-}
 
 
 def _frame_fields(frames: list[FrameState], prev: list[dict]) -> FrameFields:

@@ -262,3 +262,22 @@ def test_a_commit_reads_only_the_frames_it_changes(tmp_path, monkeypatch):
     assert [f for i, f in enumerate(after[:n]) if i != n // 2] == [f for i, f in enumerate(before) if i != n // 2]
     from mv2.storage.verify import analyze
     assert analyze(str(dst)).ok
+
+
+@needs_accel
+def test_frame_table_columns_follow_replay():
+    """A table's columns are the committed columns with replayed changes written over them:
+    equal, field by field, to the columns of its frames' fields."""
+    from mv2.format.frametable import column_value
+
+    _, rev, toc = max((t for t in GOLD_TOCS if t[1].name == "memvid-2.0.160"), key=lambda t: len(t[2]))
+    lazy = decode_toc(toc, lazy=True)[1]["frames"]
+    t = FrameTable(lazy)
+    n = len(t)
+    t[n // 2].writable()["status"] = "deleted"
+    t[1]  # read, not changed
+    t.append(FrameState(dict(lazy[0], id=n, status="active", role="extracted_image", timestamp=-5), pending=True))
+    for name in ("id", "timestamp", "status", "role", "parent_id", "payload_offset"):
+        assert t.column(name).tolist() == [column_value(name, fs.fields[name]) for fs in t], name
+    assert t.column("status")[n // 2] == FrameStatus.index["deleted"]
+    assert FrameTable([dict(f) for f in lazy]).column("status") is None  # no columns: callers read fields

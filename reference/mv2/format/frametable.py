@@ -20,7 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .frame import FrameRole, FrameStatus
 from .gcpause import paused_gc
+
+COLUMN_VALUE = {"status": FrameStatus.index.__getitem__, "role": FrameRole.index.__getitem__}
+"""How a field's value becomes its column's int64, where that is not the value itself (None is -1)."""
+
+
+def column_value(name: str, v) -> int:
+    conv = COLUMN_VALUE.get(name)
+    if conv is not None:
+        return conv(v)
+    return -1 if v is None else v
 
 
 class LazyFrames(Sequence):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..format.time_index import TIME_HEADER_SIZE, decode_entries, time_index_size
+from ..storage.replay import pending_states
 
 PREVIEW_CHARS = 120
 
@@ -68,7 +69,7 @@ def load_time_index(snap) -> TimeIndex:
     m = snap.toc["time_index"]
     # Check the frames, not ``snap.pending_count``: a writable memory adds frames to its
     # snapshot as they are acknowledged, after the count was taken at open.
-    pending = [fr.fields for fr in snap.frames if fr.pending]
+    pending = [fr.fields for fr in pending_states(snap.frames)]
     if m is None or not m["bytes_length"] or pending or snap.pending_count:
         # No index, or pending records changed statuses: derive it as memvid's rebuild would.
         if m is None and not pending:
@@ -94,7 +95,7 @@ class TimelineView:
         frames = snap.frames
         m = snap.toc["time_index"]
         self.covered = len(frames)
-        self.unindexed = m is None and not any(fr.pending for fr in frames)
+        self.unindexed = m is None and not pending_states(frames)
         if self.unindexed:
             return  # memvid's timeline over a file without a time index: active frames, in id order
         entries = None
@@ -112,7 +113,15 @@ class TimelineView:
         order = np.lexsort((fid, ts))
         self.ts, self.fid = ts[order], fid[order]
         indexed = set()
-        images = [f.id for f in frames if f.fields["role"] == "extracted_image" and f.fields["status"] == "active"]
+        column = getattr(frames, "column", None)
+        role = column("role") if column is not None else None
+        if role is not None:  # a lazily opened file: no frame read
+            from ..format.frame import FrameRole, FrameStatus
+
+            mask = (role == FrameRole.index["extracted_image"]) & (column("status") == FrameStatus.index["active"])
+            images = np.flatnonzero(mask).tolist()
+        else:
+            images = [f.id for f in frames if f.fields["role"] == "extracted_image" and f.fields["status"] == "active"]
         if images:
             indexed = set(self.fid[np.isin(self.fid, np.asarray(images, dtype=np.int64))].tolist())
         self.images = [i for i in images if i not in indexed]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import blake3
 
 from ..errors import CorruptFileError
+from ..format.frametable import column_value
 from ..format.gcpause import paused_gc, untracked
 from ..format.payload import iter_canonical
 from ..format.text import default_uri, title_from_uri
@@ -273,6 +274,27 @@ class FrameTable(Sequence):
 
     def append(self, state: FrameState) -> None:
         self._states.append(state)
+
+    def column(self, name: str):
+        """Field ``name`` of every frame as int64 (format/frametable.py), from the committed
+        frames' columns with the states changed or appended since written over them; None
+        when the committed frames have no such column."""
+        base = getattr(self._committed, "column", None)
+        col = base(name) if base is not None else None
+        if col is None:
+            return None
+        import numpy as np
+
+        n = len(self._committed)
+        out = np.empty(len(self._states), np.int64)
+        out[:n] = col
+        committed = self._committed
+        for i, st in self.touched_items(n):
+            if st.fields is not committed.decoded(i):
+                out[i] = column_value(name, st.fields[name])
+        for i, st in enumerate(self._states[n:], n):
+            out[i] = column_value(name, st.fields[name])
+        return out
 
     def touched_items(self, stop: int) -> list[tuple[int, FrameState]]:
         """(id, state) of every frame below ``stop`` whose state has been made (one C pass)."""
