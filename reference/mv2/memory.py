@@ -571,8 +571,8 @@ class Memory:
     def stats(self) -> dict:
         self._require_open()
         frames = self._snap.frames
-        return {"frame_count": len(frames), "active_frame_count": sum(fs.fields["status"] == "active" for fs in frames),
-                "pending_frames": sum(fs.pending for fs in frames), "vector_count": len(self._vectors),
+        return {"frame_count": len(frames), "active_frame_count": int(self._status_mask(("active",)).sum()),
+                "pending_frames": len(pending_states(frames)), "vector_count": len(self._vectors),
                 "dimension": self._dimension(), "revision": self.revision, "generation": self._snap.commit.generation,
                 "wal_size": self._snap.header["wal_size"], "file_size": os.path.getsize(self.path)}
 
@@ -594,6 +594,18 @@ class Memory:
             self._lex_search = LexSearch(self._snap, lambda fs: frame_text(self._snap, fs))
         return self._lex_search.context(statuses, self._version, self._touched)
 
+    def _status_mask(self, statuses: tuple) -> np.ndarray:
+        """Whether each frame's status is one of ``statuses``; from the frame table's status
+        column when it has one (a lazily opened file: no frame is read)."""
+        frames = self._snap.frames
+        column = getattr(frames, "column", None)
+        col = column("status") if column is not None else None
+        if col is not None:
+            from .format.frame import FrameStatus
+
+            return np.isin(col, [FrameStatus.index[s] for s in statuses])
+        return np.fromiter((fs.fields["status"] in statuses for fs in frames), dtype=bool, count=len(frames))
+
     def _vector_index(self, statuses: tuple):
         from .index.vecsearch import VectorIndex
 
@@ -603,7 +615,7 @@ class Memory:
             # The store's rows are searched in place, with a mask of the allowed statuses.
             frames = self._snap.frames
             ids, matrix, norms = self._vectors.rows()
-            ok = np.fromiter((fs.fields["status"] in statuses for fs in frames), dtype=bool, count=len(frames))
+            ok = self._status_mask(statuses)
             allowed = np.zeros(len(ids), dtype=bool)
             known = (ids >= 0) & (ids < len(frames))
             allowed[known] = ok[ids[known]]

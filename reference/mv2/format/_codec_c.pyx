@@ -3877,6 +3877,7 @@ def lazy_138(data):
     cdef int64_t* c6
     cdef int64_t* c7
     cdef int64_t* c8
+    cdef int64_t* c9
     if end - pos < 8: raise Bad
     f0 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
@@ -3910,6 +3911,8 @@ def lazy_138(data):
     c7 = <int64_t*><char*>_c7
     _c8 = bytearray(8 * _m)
     c8 = <int64_t*><char*>_c8
+    _c9 = bytearray(8 * _m)
+    c9 = <int64_t*><char*>_c9
     for _k in range(_m):
         sp[_k] = pos
         if end - pos < 8: raise Bad
@@ -3948,6 +3951,7 @@ def lazy_138(data):
             if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
             pos += <Py_ssize_t>_n
         elif _t != 0: raise Bad
+        c9[_k] = pos
         if end - pos < 8: raise Bad
         _u = _rQ(p + pos); pos += 8
         c2[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
@@ -4124,7 +4128,7 @@ def lazy_138(data):
     if end - pos < 32: raise Bad
     f13 = p[pos:pos + 32]; pos += 32
     r = {'toc_version': f0, 'segments': f1, 'frames': None, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'segment_catalog': f8, 'ticket_ref': f9, 'memory_binding': f10, 'replay_manifest': f11, 'merkle_root': f12, 'toc_checksum': f13}
-    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8}, pos
+    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8, '@payload_offset': _c9}, pos
 
 
 def range_139(data, spans, Py_ssize_t lo, Py_ssize_t hi):
@@ -4363,6 +4367,7 @@ def lazy_143(data):
     cdef int64_t* c6
     cdef int64_t* c7
     cdef int64_t* c8
+    cdef int64_t* c9
     if end - pos < 8: raise Bad
     f0 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
@@ -4396,6 +4401,8 @@ def lazy_143(data):
     c7 = <int64_t*><char*>_c7
     _c8 = bytearray(8 * _m)
     c8 = <int64_t*><char*>_c8
+    _c9 = bytearray(8 * _m)
+    c9 = <int64_t*><char*>_c9
     for _k in range(_m):
         sp[_k] = pos
         if end - pos < 8: raise Bad
@@ -4434,6 +4441,7 @@ def lazy_143(data):
             if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
             pos += <Py_ssize_t>_n
         elif _t != 0: raise Bad
+        c9[_k] = pos
         if end - pos < 8: raise Bad
         _u = _rQ(p + pos); pos += 8
         c2[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
@@ -4636,7 +4644,7 @@ def lazy_143(data):
     if end - pos < 32: raise Bad
     f15 = p[pos:pos + 32]; pos += 32
     r = {'toc_version': f0, 'segments': f1, 'frames': None, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
-    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8}, pos
+    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8, '@payload_offset': _c9}, pos
 
 
 def range_144(data, spans, Py_ssize_t lo, Py_ssize_t hi):
@@ -4715,6 +4723,7 @@ def lazy_147(data):
     cdef int64_t* c6
     cdef int64_t* c7
     cdef int64_t* c8
+    cdef int64_t* c9
     if end - pos < 8: raise Bad
     f0 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
@@ -4748,6 +4757,8 @@ def lazy_147(data):
     c7 = <int64_t*><char*>_c7
     _c8 = bytearray(8 * _m)
     c8 = <int64_t*><char*>_c8
+    _c9 = bytearray(8 * _m)
+    c9 = <int64_t*><char*>_c9
     for _k in range(_m):
         sp[_k] = pos
         if end - pos < 8: raise Bad
@@ -4786,6 +4797,7 @@ def lazy_147(data):
             if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
             pos += <Py_ssize_t>_n
         elif _t != 0: raise Bad
+        c9[_k] = pos
         if end - pos < 8: raise Bad
         _u = _rQ(p + pos); pos += 8
         c2[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
@@ -4988,7 +5000,7 @@ def lazy_147(data):
     if end - pos < 32: raise Bad
     f15 = p[pos:pos + 32]; pos += 32
     r = {'toc_version': f0, 'segments': f1, 'frames': None, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
-    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8}, pos
+    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8, '@payload_offset': _c9}, pos
 
 
 cdef int s148(const unsigned char* p, Py_ssize_t* pp, Py_ssize_t end) except -1:
@@ -5049,6 +5061,7 @@ def lazy_150(data):
     cdef int64_t* c6
     cdef int64_t* c7
     cdef int64_t* c8
+    cdef int64_t* c9
     if end - pos < 8: raise Bad
     f0 = _rQ(p + pos); pos += 8
     if end - pos < 8: raise Bad
@@ -5082,6 +5095,8 @@ def lazy_150(data):
     c7 = <int64_t*><char*>_c7
     _c8 = bytearray(8 * _m)
     c8 = <int64_t*><char*>_c8
+    _c9 = bytearray(8 * _m)
+    c9 = <int64_t*><char*>_c9
     for _k in range(_m):
         sp[_k] = pos
         if end - pos < 8: raise Bad
@@ -5120,6 +5135,7 @@ def lazy_150(data):
             if not _ascii(p + pos, <Py_ssize_t>_n): PyUnicode_DecodeUTF8(<const char*>p + pos, <Py_ssize_t>_n, NULL)
             pos += <Py_ssize_t>_n
         elif _t != 0: raise Bad
+        c9[_k] = pos
         if end - pos < 8: raise Bad
         _u = _rQ(p + pos); pos += 8
         c2[_k] = <int64_t>_u if _u <= <uint64_t>0x7fffffffffffffff else <int64_t>0x7fffffffffffffff
@@ -5322,7 +5338,7 @@ def lazy_150(data):
     if end - pos < 32: raise Bad
     f15 = p[pos:pos + 32]; pos += 32
     r = {'toc_version': f0, 'segments': f1, 'frames': None, 'indexes': f3, 'time_index': f4, 'temporal_track': f5, 'memories_track': f6, 'logic_mesh': f7, 'sketch_track': f8, 'segment_catalog': f9, 'ticket_ref': f10, 'memory_binding': f11, 'replay_manifest': f12, 'enrichment_queue': f13, 'merkle_root': f14, 'toc_checksum': f15}
-    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8}, pos
+    return r, _spans, {'id': _c0, 'timestamp': _c1, 'payload_offset': _c2, 'payload_length': _c3, 'role': _c4, 'parent_id': _c5, 'status': _c6, 'supersedes': _c7, 'superseded_by': _c8, '@payload_offset': _c9}, pos
 
 DECODERS = {
     'a2e89a4089b9eb683a5d3ce236c304e5edd14e4d7ac25da5fb80b12181c7c10f': decode_53,  # TOC memvid-2.0.123

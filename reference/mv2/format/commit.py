@@ -64,6 +64,12 @@ class FrameEncodings:
         if revision.name != self._revision:
             self._revision, self._by_id, self._base = revision.name, {}, None
         enc = _codec(revision.frame).encode
+        patched = getattr(frames, "encoded_parts", None)
+        if patched is not None:  # a rewrite's moved frames (format/frametable.py: MovedFrames)
+            out = patched(enc)
+            if self.CHECK:
+                assert b"".join(out) == b"".join(enc(f) for f in frames), "patched TOC bytes differ"
+            return out
         base, raw, spans = self._base or ((), b"", ())
         # Frame k of a TOC has id k (R-FRM-001), so frames[k] is reusable when it is base[k].
         # Reusable frames come in runs (usually one run: everything but the new frames), and

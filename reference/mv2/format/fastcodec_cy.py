@@ -35,7 +35,7 @@ _READERS = {"Q": ("_rQ", 8), "q": ("_rq", 8), "L": ("_rL", 4), "I": ("_rL", 4), 
             "H": ("_rH", 2), "h": ("_rh", 2), "B": ("_rB", 1), "b": ("_rb", 1), "d": ("_rd", 8), "f": ("_rf", 4)}
 
 LAZY_COLUMNS = ("id", "timestamp", "status", "role", "parent_id", "supersedes", "superseded_by",
-                "payload_offset", "payload_length")
+                "payload_offset", "payload_length", "@payload_offset")
 """The frame fields a lazily opened TOC keeps as int64 columns: what opening checks (ids and
 links) and what a commit needs of every frame (the time index, active frames, live bytes)."""
 
@@ -212,7 +212,8 @@ class CyGen:
         ``value`` with ``field`` set to None; ``spans``, the int64 start offset of each item
         and then the end of the last; ``cols``, for each item field named in ``columns``, an
         int64 per item (an Option's None is -1, an Enum its index, an unsigned value past
-        2**63 - 1 is clamped to 2**63 - 1, which no frame count reaches). Both are bytearrays.
+        2**63 - 1 is clamped to 2**63 - 1, which no frame count reaches; ``"@name"`` is where
+        the fixed-width field ``name`` lies in ``data``). Both are bytearrays.
 
         A reader opens a file with this and decodes a frame from its span when it is asked
         for: a million frames need not become a million dicts. The checks are the decoder's
@@ -228,6 +229,13 @@ class CyGen:
         item = _unwrap(vec.subcon)
         assert isinstance(item, Struct)
         present = [sc.name for sc in item.subcons if sc.name in columns]
+        # "@name": where field ``name`` of each item lies in ``data`` (fixed-width fields only),
+        # so that a writer can patch it in place (a compaction moves every payload).
+        located = [sc.name for sc in item.subcons if "@" + sc.name in columns]
+        for sc in item.subcons:
+            if sc.name in located:
+                assert isinstance(_unwrap(sc), FormatField), sc.name
+        present += ["@" + name for name in located]
         fields = [f"{sc.name!r}: None" if i == k else f"{sc.name!r}: f{i}" for i, sc in enumerate(c.subcons)]
         body: list[str] = []
         for i in range(k):
@@ -242,6 +250,8 @@ class CyGen:
         # The item loop has its own index and count: an item's fields reuse _i and _n.
         body += ["    for _k in range(_m):", "        sp[_k] = pos"]
         for sc in item.subcons:
+            if sc.name in located:
+                body += [f"        c{present.index('@' + sc.name)}[_k] = pos"]
             if sc.name in present:
                 body += self.column_stmt(sc, "        ", f"c{present.index(sc.name)}[_k]")
             else:

@@ -127,3 +127,108 @@ def lazy_frames(buf, spans: bytearray, cols: dict[str, bytearray], decode_range)
 
     return LazyFrames(buf, np.frombuffer(spans, np.int64),
                       {k: np.frombuffer(v, np.int64) for k, v in cols.items()}, decode_range)
+
+
+class MovedFrames(Sequence):
+    """A TOC's frames with every payload offset replaced: what a rewrite of the file (a
+    compaction, a WAL growth, spec 12.2 and 4.4) stores, built without decoding the frames.
+
+    ``base`` is the lazily decoded frame list the offsets are those of, ``changed`` the frames
+    (by id) that differ from it or come after it, ``offsets`` the new ``payload_offset`` of
+    every frame. A frame read from it is a fresh dict; its encoding (:meth:`encoded_parts`) is
+    the base's bytes with the offsets written over them in place, plus the changed frames
+    encoded anew. ``payload_offset`` is a fixed-width field, so patching it is exactly what
+    encoding the frame again with the new value gives (the test suite checks every one)."""
+
+    def __init__(self, base: LazyFrames, changed: dict, offsets):
+        self.base, self.changed, self.offsets = base, changed, offsets
+        self._n = len(offsets)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _with_offset(self, i: int, f: dict) -> dict:
+        f = dict(f)
+        f["payload_offset"] = int(self.offsets[i])
+        return f
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("frame index out of range")
+        f = self.changed.get(i)
+        return self._with_offset(i, f if f is not None else self.base[i])
+
+    def __iter__(self):
+        known, step = len(self.base), 4096
+        for lo in range(0, known, step):
+            for i, f in enumerate(self.base[lo:min(known, lo + step)], lo):
+                yield self._with_offset(i, self.changed.get(i, f))
+        for i in range(known, self._n):
+            yield self._with_offset(i, self.changed[i])
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None
+
+    def column(self, name: str):
+        import numpy as np
+
+        if name == "payload_offset":
+            return self.offsets
+        col = self.base.column(name)
+        if col is None:
+            return None
+        out = np.empty(self._n, np.int64)
+        out[:len(col)] = col
+        for i, f in self.changed.items():
+            out[i] = column_value(name, f[name])
+        return out
+
+    def encoded_parts(self, encode) -> list:
+        """The frames' encodings as consecutive chunks; ``encode`` encodes one frame dict."""
+        import numpy as np
+
+        base, known = self.base, len(self.base)
+        sp = base.spans
+        s0 = int(sp[0]) if known else 0
+        region = bytearray(base.buffer[s0:int(sp[known])]) if known else bytearray()
+        same = np.ones(known, bool)
+        same[[i for i in self.changed if i < known]] = False
+        if known:
+            at = (base.columns["@payload_offset"][same] - s0)[:, None] + np.arange(8)
+            np.frombuffer(region, np.uint8)[at] = \
+                self.offsets[:known][same].astype("<u8").view(np.uint8).reshape(-1, 8)
+        view = memoryview(region)
+        out: list = []
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], same, [False])).astype(np.int8)))
+        pos = 0
+        for start, stop in edges.reshape(-1, 2).tolist():
+            out += [encode(self[i]) for i in range(pos, start)]
+            out.append(view[int(sp[start]) - s0:int(sp[stop]) - s0])
+            pos = stop
+        out += [encode(self[i]) for i in range(pos, self._n)]
+        return out
+
+
+def movable(frames):
+    """``(base, changed)`` when ``frames`` (a lazily decoded list, or a commit's frame list over
+    one) can become :class:`MovedFrames`; None otherwise (then frames are copied one by one)."""
+    if isinstance(frames, LazyFrames):
+        base, changed = frames, {}
+    else:
+        base, changed = getattr(frames, "prev", None), getattr(frames, "changed", None)
+        if not isinstance(base, LazyFrames) or changed is None:
+            return None
+    cols = base.columns
+    if "@payload_offset" not in cols or "payload_offset" not in cols:
+        return None
+    if len(cols["payload_offset"]) and int(cols["payload_offset"].max()) == (1 << 63) - 1:
+        return None  # a value past 2**63 - 1 was clamped in the column: take the exact path
+    return base, changed

@@ -88,8 +88,28 @@ def toc_references(toc: dict, *, frames=None) -> list[Ref]:
     return out
 
 
-def live_intervals(refs: list[Ref], lo: int, hi: int) -> list[tuple[int, int]]:
-    """The union of the non-empty references inside [lo, hi), as sorted disjoint [start, end) pairs."""
+def live_intervals(refs: list[Ref], lo: int, hi: int, *, payloads=None) -> list[tuple[int, int]]:
+    """The union of the non-empty references inside [lo, hi), as sorted disjoint [start, end) pairs.
+
+    ``payloads``, ``(offsets, lengths)`` as int64 arrays, adds the frames' payloads given as
+    columns (format/frametable.py: a rewrite of a lazily decoded TOC) to ``refs``."""
+    if payloads is not None:
+        import numpy as np
+
+        off, ln = (np.asarray(x).astype(np.uint64) for x in payloads)
+        end = off + ln
+        ok = (ln > 0) & (end >= off) & (off >= np.uint64(lo)) & (end <= np.uint64(hi))
+        kept = [(r.offset, r.offset + r.length) for r in refs if r.length and lo <= r.offset and r.offset + r.length <= hi]
+        a = np.concatenate((off[ok].astype(np.int64), np.array([x for x, _ in kept], dtype=np.int64)))
+        b = np.concatenate((end[ok].astype(np.int64), np.array([y for _, y in kept], dtype=np.int64)))
+        if not len(a):
+            return []
+        order = np.lexsort((b, a))
+        a, b = a[order], b[order]
+        reach = np.maximum.accumulate(b)
+        first = np.flatnonzero(np.concatenate(([True], a[1:] > reach[:-1])))  # touching ranges merge
+        last = np.concatenate((first[1:] - 1, [len(a) - 1]))
+        return list(zip(a[first].tolist(), reach[last].tolist()))
     spans = sorted((r.offset, r.offset + r.length) for r in refs if r.length and lo <= r.offset and r.offset + r.length <= hi)
     out: list[list[int]] = []
     for a, b in spans:

@@ -47,6 +47,7 @@ from ..errors import CorruptFileError, LockedError, StorageIOError, UsageError
 from ..format.commit import FrameEncodings, encode_footer, encode_header, encode_toc_with_checksum
 from ..format.footer import FOOTER_SIZE
 from ..format.header import HEADER_SIZE, WAL_OFFSET
+from ..format.frametable import MovedFrames, movable
 from ..format.references import live_bytes, live_intervals, toc_references
 from ..format.revisions import REVISIONS, Revision
 from ..format.wal import WAL_RECORD_HEADER_SIZE, WalRecordHeader
@@ -542,8 +543,11 @@ class WritableFile:
         """
         lo, hi = self.data_start, extra_at + len(extra)
         new_toc = _copy_for_remap(toc)
-        refs = toc_references(new_toc)
-        spans = live_intervals(refs, lo, hi)
+        moved = new_toc["frames"] if isinstance(new_toc["frames"], MovedFrames) else None
+        # Moved frames' payloads are columns: the frames themselves are neither read nor copied.
+        refs = toc_references(new_toc, frames=[] if moved is not None else None)
+        spans = live_intervals(refs, lo, hi, payloads=None if moved is None else
+                               (moved.offsets, moved.column("payload_length")))
         firsts = [a for a, _ in spans]
         starts, pos = [], WAL_OFFSET + wal_size
         for a, b in spans:
@@ -562,6 +566,8 @@ class WritableFile:
 
         for r in refs:
             r.holder[r.off_key] = remap(r.offset)
+        if moved is not None:
+            moved.offsets = _remap_array(moved.offsets, lo, spans, starts, data_end)
         toc_bytes = self._encode_toc(new_toc)
         generation = self.generation + 1
         sequence = self.wal_sequence if carry_wal else self.next_seq - 1
@@ -664,11 +670,37 @@ def _is_crash(exc: BaseException) -> bool:
     return not isinstance(exc, Exception)
 
 
+def _remap_array(off, lo: int, spans, starts, data_end: int):
+    """``remap`` of :meth:`WritableFile._install_image`, for a column of offsets at once."""
+    import numpy as np
+
+    off = np.asarray(off, np.int64)
+    if not spans:
+        return np.where(off < lo, off, data_end)
+    firsts = np.array([a for a, _ in spans], np.int64)
+    ends = np.array([b for _, b in spans], np.int64)
+    st = np.array(starts, np.int64)
+    i = np.searchsorted(firsts, off, side="right") - 1
+    ic = np.clip(i, 0, None)
+    inside = (i >= 0) & (off <= ends[ic])
+    nxt = np.clip(i + 1, 0, len(spans) - 1)
+    after = np.where(i + 1 < len(spans), st[nxt], data_end)
+    return np.where(off < lo, off, np.where(inside, st[ic] + off - firsts[ic], after))
+
+
 def _copy_for_remap(toc: dict) -> dict:
     """A copy of ``toc`` whose offset-holding dicts are private: frames are copied one level
-    deep (their only offset is a top-level field), the rest, which is small, fully."""
+    deep (their only offset is a top-level field), the rest, which is small, fully. Frames of
+    a lazily decoded TOC become :class:`MovedFrames` instead: their offsets as a column."""
     t = dict(toc)
-    t["frames"] = [dict(f) for f in toc["frames"]]
+    m = movable(toc["frames"])
+    if m is not None:
+        base, changed = m
+        frames = toc["frames"]
+        t["frames"] = MovedFrames(base, {i: dict(f) for i, f in changed.items()},
+                                  frames.column("payload_offset").copy())
+    else:
+        t["frames"] = [dict(f) for f in toc["frames"]]
     for key, value in toc.items():
         if key != "frames" and isinstance(value, (dict, list)):
             t[key] = copy.deepcopy(value)
@@ -679,9 +711,14 @@ def shift_offsets(toc: dict, data_start: int, delta: int) -> dict:
     """A copy of ``toc`` with every absolute offset at or after ``data_start`` moved by ``delta``
     (what growing the WAL requires; spec 4.4). Mirrors and placeholders move too."""
     t = _copy_for_remap(toc)
-    for r in toc_references(t):
+    moved = t["frames"] if isinstance(t["frames"], MovedFrames) else None
+    for r in toc_references(t, frames=[] if moved is not None else None):
         if r.offset >= data_start:
             r.holder[r.off_key] += delta
+    if moved is not None:
+        import numpy as np
+
+        moved.offsets = np.where(moved.offsets >= data_start, moved.offsets + delta, moved.offsets)
     return t
 
 
