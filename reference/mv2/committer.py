@@ -26,7 +26,7 @@ from typing import Callable
 import blake3
 
 from .format.frame import FrameStatus
-from .format.frametable import column_value
+from .format.frametable import LazyFrames, column_value
 from .format.revisions import Revision
 from .format.segments import SKETCH_SMALL
 from .format.sketch import encode_track, sketch_entries
@@ -295,7 +295,10 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                 src = next(g for o, g in placed if o.inline_payload is fs.inline_payload and g["payload_offset"] is not None)
                 f["payload_offset"] = src["payload_offset"]
         toc = dict(prev_toc)
-        toc["frames"] = fields
+        # Over a lazily decoded TOC the new frames stay a view of it (the next reload decodes
+        # the new TOC lazily in turn); over a list they become a list, so that views never
+        # stack up commit after commit.
+        toc["frames"] = fields if isinstance(fields.prev, LazyFrames) else list(fields)
         ix = dict(prev_toc["indexes"])
         first_id = prev_toc["segment_catalog"]["next_segment_id"]
         lex_list, tantivy_list = [], []

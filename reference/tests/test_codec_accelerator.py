@@ -27,8 +27,8 @@ from mv2.storage.snapshot import read_snapshot
 from test_fastcodec import frames
 
 ROOT = Path(__file__).resolve().parents[2]
-NO_ACCEL = bool(os.environ.get("MV2_NO_ACCELERATOR"))
-needs_accel = pytest.mark.skipif(NO_ACCEL, reason="installed with MV2_NO_ACCELERATOR")
+NO_ACCEL = bool(os.environ.get("MV2_NO_ACCELERATOR")) or os.environ.get("MV2_PURE_CODEC", "") not in ("", "0")
+needs_accel = pytest.mark.skipif(NO_ACCEL, reason="installed with MV2_NO_ACCELERATOR, or switched off by MV2_PURE_CODEC")
 
 
 def pair(con):

@@ -24,7 +24,8 @@ from mv2.format.revisions import REVISIONS, decode_toc, encode_toc
 from mv2.storage.replay import FrameState, FrameTable, apply_pending, pending_states
 from mv2.storage.snapshot import check_frame_links, read_snapshot
 
-needs_accel = pytest.mark.skipif(fastcodec._ACCEL is None or bool(os.environ.get("MV2_NO_ACCELERATOR")),
+needs_accel = pytest.mark.skipif(bool(os.environ.get("MV2_NO_ACCELERATOR"))
+                                 or os.environ.get("MV2_PURE_CODEC", "") not in ("", "0"),
                                  reason="the lazy decoder is part of the compiled codec")
 
 COLUMN_OF = {

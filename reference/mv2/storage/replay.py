@@ -290,7 +290,7 @@ class FrameTable(Sequence):
         out[:n] = col
         committed = self._committed
         for i, st in self.touched_items(n):
-            if st.fields is not committed.decoded(i):
+            if st.fields is not committed[i]:  # (a state exists only for a frame already read)
                 out[i] = column_value(name, st.fields[name])
         for i, st in enumerate(self._states[n:], n):
             out[i] = column_value(name, st.fields[name])
