@@ -76,7 +76,7 @@ class Memory:
         self._dirty = False
         self._closed = False
         self._sketch_cache: dict[int, bytes] = {}
-        self._vectors = load_vectors(snap)
+        self._vector_store: VectorStore | None = None  # loaded on first use: see _vectors
         self._model = (snap.toc["indexes"].get("vec") or {}).get("model")
         self._replayer = Replayer(snap.frames, wal_offset=snap.header["wal_offset"])
         self.recovery: dict = {}
@@ -107,6 +107,15 @@ class Memory:
     def _require_open(self) -> None:
         if self._closed:
             raise UsageError("the memory is closed")
+
+    @property
+    def _vectors(self) -> VectorStore:
+        """The file's vectors, read on first use rather than at open: a handle that never runs a
+        vector search or writes does not pay for reading and hashing them (at 100k vectors of
+        dimension 384, 150 MB). Once loaded, the store follows this handle's puts and commits."""
+        if self._vector_store is None:
+            self._vector_store = load_vectors(self._snap)
+        return self._vector_store
 
     def _dimension(self) -> int | None:
         return self._vectors.dimension

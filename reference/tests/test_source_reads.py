@@ -64,3 +64,23 @@ def test_a_file_that_shrinks_under_read_ahead_is_reported(tmp_path):
         with pytest.raises(StorageIOError) as e:
             src.read(5000, 10, what="x")
         assert e.value.code == "MV2-E-FILE-CHANGED"
+
+
+def test_large_reads_give_the_files_bytes_and_report_a_shrunk_file(tmp_path):
+    """Reads of 8 MiB and more go into one preallocated buffer: same bytes as a plain read,
+    read-only, and a file cut short underneath is named as changed, not returned short."""
+    from mv2.storage.source import _BIG_READ
+
+    data = os.urandom(_BIG_READ + 5 * 4096 + 17)
+    p = tmp_path / "f.bin"
+    p.write_bytes(data)
+    with Source.open(p) as src:
+        got = src.read(3, _BIG_READ + 10, what="x")
+        assert bytes(got) == data[3:3 + _BIG_READ + 10]
+        with pytest.raises(TypeError):
+            got[0] = 1  # callers share it: nobody may write into it
+        assert bytes(src.read(0, len(data), what="x")) == data
+        os.truncate(p, _BIG_READ // 2)
+        with pytest.raises(StorageIOError) as e:
+            src.read(0, len(data), what="x")
+        assert e.value.code == "MV2-E-FILE-CHANGED" and e.value.offset == _BIG_READ // 2

@@ -36,7 +36,7 @@ class VecSegment:
     def __init__(self, form: str, ids: np.ndarray, matrix: np.ndarray):
         self.form = form  # "flat" or "hnsw"
         self.ids = ids  # uint64, in segment order
-        self.matrix = matrix  # float32, shape (len(ids), dimension)
+        self.matrix = matrix  # float32, shape (len(ids), dimension); may be a read-only strided view of the bytes
 
     @property
     def dimension(self) -> int:
@@ -65,7 +65,9 @@ def _flat_regular(data) -> VecSegment | None:
     recs = np.frombuffer(data, dtype=_record_dtype(dim), count=n, offset=8)
     if not (recs["dim"] == dim).all():
         return None
-    return VecSegment("flat", recs["frame_id"].copy(), np.ascontiguousarray(recs["vector"], dtype=np.float32))
+    # The vectors stay a view of ``data`` (rows strided by the record size, which BLAS takes as
+    # is): copying a 100k × 384 segment would cost as much as reading it.
+    return VecSegment("flat", recs["frame_id"].copy(), recs["vector"])
 
 
 def _uniform(form: str, ids, vectors, *, offset: int) -> VecSegment:
@@ -82,10 +84,10 @@ def decode_vec_segment(data, *, offset: int = 0) -> VecSegment:
 
     ``offset`` is the file offset of ``data[0]``, so that errors name a file offset.
     """
-    data = bytes(data)
     seg = _flat_regular(data)
     if seg is not None:
         return seg
+    data = bytes(data)
     try:
         docs = decode_fast(FlatVecIndex, data, base_offset=offset, what="vec index", default_code="MV2-E-SEG-DECODE")
         return _uniform("flat", [d["frame_id"] for d in docs], [d["embedding"] for d in docs], offset=offset)
@@ -106,7 +108,9 @@ def encode_flat(ids, matrix) -> bytes:
     """The flat form of the given vectors, in the order given (bincode ``Vec<VecDocument>``)."""
     matrix = np.asarray(matrix, dtype=np.float32)
     n = len(ids)
-    dim = matrix.shape[1] if n else 0
+    if not n:
+        return _U64.pack(0)  # an empty Vec: no records, so no dimension
+    dim = matrix.shape[1]
     recs = np.empty(n, dtype=_record_dtype(dim))
     recs["frame_id"] = np.asarray(ids, dtype=np.uint64)
     recs["dim"] = dim

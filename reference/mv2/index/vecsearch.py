@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError
+from .rows import StackedRows
 
 CANDIDATES_MIN = 64  # below this many vectors, exact search computes every distance directly
 
@@ -27,12 +28,12 @@ class VectorIndex:
                  allowed: np.ndarray | None = None):
         """``matrix[i]`` the vector of frame ``ids[i]``, in any order (ties are broken by id);
         ``norms[i]`` its squared norm when known; ``allowed[i]`` whether row ``i`` may be
-        returned (None: all). The matrix is used in place, never copied."""
+        returned (None: all). The matrix (an array or :class:`StackedRows`) is used in place, never
+        copied, unless its layout is one BLAS cannot take."""
         self.ids = np.asarray(ids, dtype=np.int64)
-        self.matrix = matrix if matrix.dtype == np.float32 and matrix.flags.c_contiguous else \
-            np.ascontiguousarray(matrix, dtype=np.float32)
-        self.dimension = int(self.matrix.shape[1]) if self.matrix.ndim == 2 else 0
-        self.norms = norms if norms is not None else np.einsum("ij,ij->i", self.matrix, self.matrix)
+        self.matrix = matrix if isinstance(matrix, StackedRows) else StackedRows([np.asarray(matrix)])
+        self.dimension = int(self.matrix.shape[1])
+        self.norms = norms if norms is not None else self.matrix.sq_norms()
         self.allowed = None if allowed is None or allowed.all() else allowed
 
     def __len__(self) -> int:

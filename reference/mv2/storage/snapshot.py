@@ -31,7 +31,7 @@ from ..format.revisions import REVISION_ORDER, REVISIONS, Revision, decode_toc
 from ..format.wal import WAL_RECORD_HEADER_SIZE
 from .locate import Commit, Location, find_last_commit, require_commit
 from .replay import FrameState, apply_pending
-from .source import Source
+from .source import Source, digest
 from .wal import WalScan, scan_wal
 
 CHECK_KNOWN_TOC = False
@@ -111,7 +111,7 @@ class Snapshot:
         if not self.source.contains(offset, length):
             return None
         data = self.source.read(offset, length, what=what)
-        return data if blake3.blake3(data).digest() == bytes(checksum) else None
+        return data if digest(data) == bytes(checksum) else None
 
     # -- memory cards ------------------------------------------------------------------------
     def memory_cards(self) -> list[dict] | None:

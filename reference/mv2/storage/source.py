@@ -24,6 +24,17 @@ BytesLike = Union[bytes, bytearray, memoryview]
 
 _RFIND_CHUNK = 1 << 20
 _HASH_CHUNK = 8 << 20
+_BIG_READ = 8 << 20  # reads at least this long (more than the read-ahead window) come back as a read-only memoryview, not bytes
+
+
+_THREADED_HASH = 1 << 20  # from this size on, BLAKE3 hashes on every core (the digest is the same)
+
+
+def digest(data: BytesLike) -> bytes:
+    """BLAKE3 of ``data``; a large one is hashed by all cores (150 MB: 10 ms instead of 20)."""
+    if len(data) >= _THREADED_HASH:
+        return _blake3.blake3(data, max_threads=_blake3.blake3.AUTO).digest()
+    return _blake3.blake3(data).digest()
 
 
 class Source:
@@ -78,9 +89,11 @@ class Source:
     def contains(self, offset: int, length: int) -> bool:
         return 0 <= offset and 0 <= length and offset + length <= self.size
 
-    def _pread(self, offset: int, length: int) -> bytes:
+    def _pread(self, offset: int, length: int) -> BytesLike:
         if self._fd is None:
             raise StorageIOError(f"{self.name} is closed", code="MV2-E-FILE-UNREADABLE")
+        if length >= _BIG_READ:
+            return self._pread_into(offset, length)
         parts, pos, left = [], offset, length
         try:
             while left:
@@ -96,6 +109,29 @@ class Source:
             raise StorageIOError(f"reading {self.name} at byte {pos} failed: {exc.strerror or exc}",
                                  code="MV2-E-FILE-UNREADABLE", offset=pos) from None
         return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _pread_into(self, offset: int, length: int) -> memoryview:
+        """A large read, into a numpy buffer: numpy asks the kernel for huge pages for large
+        arrays, so filling one costs a fifth of filling a fresh ``bytes`` of the same size
+        (150 MB: 15 ms against 70 ms), which is most of reading a big TOC or vector segment."""
+        import numpy as np
+
+        buf = np.empty(length, dtype=np.uint8)
+        view = memoryview(buf)
+        pos = 0
+        try:
+            while pos < length:
+                n = os.preadv(self._fd, [view[pos:]], offset + pos)
+                if not n:
+                    raise StorageIOError(
+                        f"{self.name} ended at byte {offset + pos} while reading [{offset}, {offset + length}): it was "
+                        "truncated or replaced by another process while being read; retry",
+                        code="MV2-E-FILE-CHANGED", offset=offset + pos)
+                pos += n
+        except OSError as exc:
+            raise StorageIOError(f"reading {self.name} at byte {offset + pos} failed: {exc.strerror or exc}",
+                                 code="MV2-E-FILE-UNREADABLE", offset=offset + pos) from None
+        return view.toreadonly()
 
     def keep(self, offset: int, length: int) -> None:
         """Keep the next read of exactly this range until :meth:`forget`, so that a reader that
@@ -152,8 +188,8 @@ class Source:
         every region of a file without holding a large one in memory at once)."""
         self._check(offset, length, what, code)
         if length <= _HASH_CHUNK:  # most regions: one read (often from the read-ahead window)
-            return _blake3.blake3(self.view(offset, length, what=what, code=code)).digest()
-        h = _blake3.blake3()
+            return digest(self.view(offset, length, what=what, code=code))
+        h = _blake3.blake3(max_threads=_blake3.blake3.AUTO)
         pos, end = offset, offset + length
         while pos < end:
             n = min(_HASH_CHUNK, end - pos)
@@ -161,7 +197,9 @@ class Source:
             pos += n
         return h.digest()
 
-    def read(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> bytes:
+    def read(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> BytesLike:
+        """``length`` bytes at ``offset``: ``bytes``, or for a read of 8 MiB or more a read-only
+        memoryview (which supports what callers do with them: slicing, hashing, decoding)."""
         self._check(offset, length, what, code)
         if self._view is not None:
             return bytes(self._view[offset : offset + length])
