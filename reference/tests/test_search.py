@@ -312,3 +312,26 @@ def test_vector_hits_equal_memvids(path):
             assert abs(h["distance"] ** 0.5 - w["distance"]) < 1e-4
         else:
             assert abs((1 - scale * h["distance"] ** 0.5) - w["score"]) < 1e-4
+
+
+@pytest.mark.req("R-TIME-005")
+def test_a_damaged_time_index_never_reorders_the_timeline(tmp_path):
+    """A byte flipped in the time index (here a timestamp, which would move an entry) makes
+    its checksum fail: the timeline is derived from the frames instead, and verify names it."""
+    path = tmp_path / "t.mv2"
+    with mv2.create(path) as m:
+        for i in range(6):
+            m.put(f"note {i}", timestamp=1000 + 10 * i)
+    with mv2.open(path) as m:
+        good = m.timeline()
+        ti = m._snap.toc["time_index"]
+    for entry in range(6):
+        for byte in (0, 7, 8):  # a timestamp's low and high byte, a frame id
+            data = bytearray(path.read_bytes())
+            data[ti["bytes_offset"] + 12 + 16 * entry + byte] ^= 0x40
+            bad = tmp_path / "bad.mv2"
+            bad.write_bytes(data)
+            with mv2.open(bad) as m:
+                assert m.timeline() == good
+                assert m.timeline(since=1015, until=1035, reverse=True, limit=1) == [good[3]]
+            assert "MV2-E-SEG-HASH" in [f.code for f in mv2.verify(bad).findings]

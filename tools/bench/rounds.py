@@ -231,6 +231,9 @@ def worker(args) -> None:
             lat.append(_timed(lib.lex, h, job["queries"][j])[0])
         out["find_after_put_s"] = statistics.median(lat)
         out["put_unsealed_s"] = statistics.median(put)  # memvid indexes (commits Tantivy) inside put
+        # What an agent's turn costs: memvid commits its index in the put, mv2 in the next find,
+        # so neither row alone compares the two.
+        out["put_then_find_s"] = statistics.median([a + b for a, b in zip(put, lat)])
     elif args.op == "verify":
         out["verify_s"], ok = _timed(lib.verify, args.path)
         out["verify_ok"] = bool(ok)
@@ -289,6 +292,7 @@ METRICS = [  # key, label, unit scale, better
     ("recall_at_10", "vector recall@10", 1, "higher"),
     ("put_unsealed_s", "put of one document before a find (no seal), ms", 1e3, "lower"),
     ("find_after_put_s", "find after an unsealed put, ms", 1e3, "lower"),
+    ("put_then_find_s", "put of one document then a find (both above, one turn), ms", 1e3, "lower"),
     ("timeline_s", "timeline(limit=100), ms", 1e3, "lower"),
     ("verify_s", "verify, s", 1, "lower"),
     ("verify_mb_s", "verify throughput, MB/s", 1, "higher"),

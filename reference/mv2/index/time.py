@@ -75,8 +75,16 @@ def load_time_index(snap) -> TimeIndex:
         if m is None and not pending:
             return TimeIndex(())
         return TimeIndex.from_frames([fr.fields for fr in snap.frames])
-    data = snap.source.read(m["bytes_offset"], m["bytes_length"], what="time index")
-    return TimeIndex.from_segment(data) or TimeIndex.from_frames([fr.fields for fr in snap.frames])
+    data = _checked(snap, m)
+    return (TimeIndex.from_segment(data) if data is not None else None) or \
+        TimeIndex.from_frames([fr.fields for fr in snap.frames])
+
+
+def _checked(snap, m: dict):
+    """The time index segment's bytes if they match its checksum, else None (R-TIME-005): a
+    damaged index is not used, and the timeline is derived from the frame table instead, as
+    memvid's rebuild would make it, so that no damaged byte reorders or drops an entry."""
+    return snap.checked_range(m["bytes_offset"], m["bytes_length"], m["checksum"], what="time index")
 
 
 class TimelineView:
@@ -100,8 +108,8 @@ class TimelineView:
             return  # memvid's timeline over a file without a time index: active frames, in id order
         entries = None
         if m is not None and m["bytes_length"] and not snap.pending_count and len(frames) == len(snap.toc["frames"]):
-            data = snap.source.read(m["bytes_offset"], m["bytes_length"], what="time index")
-            if len(data) >= TIME_HEADER_SIZE and len(data) == time_index_size(int.from_bytes(data[4:TIME_HEADER_SIZE], "little")):
+            data = _checked(snap, m)
+            if data is not None and len(data) >= TIME_HEADER_SIZE and len(data) == time_index_size(int.from_bytes(data[4:TIME_HEADER_SIZE], "little")):
                 entries = decode_entries(data)
         if entries is None:
             docs = [(f.fields["timestamp"], f.id) for f in frames if f.fields["status"] == "active" and f.fields["role"] == "document"]
