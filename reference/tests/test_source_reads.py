@@ -84,3 +84,36 @@ def test_large_reads_give_the_files_bytes_and_report_a_shrunk_file(tmp_path):
         with pytest.raises(StorageIOError) as e:
             src.read(0, len(data), what="x")
         assert e.value.code == "MV2-E-FILE-CHANGED" and e.value.offset == _BIG_READ // 2
+
+
+def test_ranges_side_by_side_are_read_once_and_each_checked(tmp_path, monkeypatch):
+    """A first search reads the Tantivy files as one span (not a read-ahead window of the
+    data area), and every file is still checked against its own checksum."""
+    import blake3
+
+    import mv2
+
+    path = tmp_path / "m.mv2"
+    with mv2.create(path) as m:
+        m.put_many([{"content": f"document {i} about harbors", "timestamp": i} for i in range(300)])
+    with mv2.open(path) as m:
+        snap = m._snap
+        listed = [x["common"] for x in snap.toc["segment_catalog"]["tantivy_segments"]] or snap.toc["indexes"]["lex_segments"]
+        ranges = [(x["bytes_offset"], x["bytes_length"], bytes(x["checksum"])) for x in listed]
+        assert len(ranges) > 1
+        calls = []
+        real = snap.source._pread
+        monkeypatch.setattr(snap.source, "_pread", lambda o, n: calls.append((o, n)) or real(o, n))
+        got = snap.checked_ranges(ranges, what="t")
+        lo, hi = min(o for o, _, _ in ranges), max(o + n for o, n, _ in ranges)
+        assert calls == [(lo, hi - lo)]
+        data = path.read_bytes()
+        assert [bytes(g) for g in got] == [data[o:o + n] for o, n, _ in ranges]
+        # A wrong checksum fails only its own range; one outside the file makes each range its own read.
+        bad = list(ranges)
+        bad[1] = (bad[1][0], bad[1][1], blake3.blake3(b"other").digest())
+        got = snap.checked_ranges(bad, what="t")
+        assert got[1] is None and all(g is not None for i, g in enumerate(got) if i != 1)
+        got = snap.checked_ranges(ranges + [(len(data) - 10, 100, ranges[0][2])], what="t")
+        assert got[-1] is None and [bytes(g) for g in got[:-1]] == [data[o:o + n] for o, n, _ in ranges]
+        assert m.find("harbors", k=3)

@@ -31,13 +31,11 @@ def _index_files(snap) -> list[tuple[str, bytes]] | None:
              [(x["path"], x) for x in t["indexes"]["lex_segments"]]
     if not listed:
         return None
-    files = []
-    for path, m in listed:
-        data = snap.checked_range(m["bytes_offset"], m["bytes_length"], m["checksum"], what=f"tantivy {path}")
-        if data is None:
-            return None
-        files.append((path, data))
-    return files
+    got = snap.checked_ranges([(m["bytes_offset"], m["bytes_length"], m["checksum"]) for _, m in listed],
+                              what="tantivy files")
+    if any(data is None for data in got):
+        return None
+    return [(path, data) for (path, _), data in zip(listed, got)]
 
 
 def stored_sketches(snap) -> list[bytes] | None:

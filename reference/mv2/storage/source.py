@@ -205,6 +205,14 @@ class Source:
             return bytes(self._view[offset : offset + length])
         return self._bytes(offset, length)  # already a bytes object: no copy
 
+    def read_span(self, offset: int, length: int, *, what: str, code: str = "MV2-E-SEG-BOUNDS") -> BytesLike:
+        """Like :meth:`read`, but always exactly these bytes in one read, never a read-ahead
+        window: for a caller that already knows the whole range it needs."""
+        self._check(offset, length, what, code)
+        if self._view is not None:
+            return bytes(self._view[offset : offset + length])
+        return self._pread(offset, length) if length else b""
+
     def rfind(self, needle: bytes, end: int) -> int:
         """Last occurrence of ``needle`` that ends at or before ``end``; -1 if none."""
         end = min(end, self.size)
