@@ -78,7 +78,10 @@ def _lex_files(fields: FrameFields, prev_toc: dict, docs: Callable[[int], list[l
             if extended is not None:
                 before = {e["path"]: e for e in prev_entries}
                 old = dict(prev_files)
-                reused = {name: before[name] for name, data in extended if name in before and data == old[name]}
+                # Components the extension took over are the very objects read (lex._collect_extended):
+                # identity decides those without comparing hundreds of MB at a million frames.
+                reused = {name: before[name] for name, data in extended
+                          if name in before and (data is old[name] or data == old[name])}
                 return extended, reused
     return lex.pack(docs(0)), {}
 

@@ -397,3 +397,32 @@ def test_a_small_memory_stays_small(path):
         assert m.stats()["wal_size"] > mv2.DEFAULT_WAL_SIZE
     with mv2.open(path) as m:
         assert m.stats()["wal_size"] == mv2.DEFAULT_WAL_SIZE and m.frame_count == 402
+
+
+def test_a_writer_reloads_its_own_commit_without_reading_the_toc_back(tmp_path, monkeypatch):
+    """After a commit, the writer's snapshot takes the TOC bytes it wrote (their footer is found
+    in place, with their hash) instead of reading and hashing them again; a commit it did not
+    write is read from the file."""
+    from mv2.storage.source import Source
+    from mv2.storage.snapshot import read_snapshot
+
+    path = tmp_path / "w.mv2"
+    m = mv2.create(path)
+    m.put_many([{"content": f"note {i}", "timestamp": i} for i in range(200)])
+    reads = []
+    real = Source._bytes
+    monkeypatch.setattr(Source, "_bytes", lambda self, o, n: reads.append((o, n)) or real(self, o, n))
+    m.seal()
+    c = m._snap.commit
+    assert (c.toc_offset, c.toc_len) not in reads
+    assert [e["frame_id"] for e in m.timeline(limit=3)] == [0, 1, 2]
+    off, toc_bytes, value = m._file.last_toc
+    m.close()
+    # Another TOC at that place (same length, other bytes): the footer's hash does not match, so
+    # the file's own bytes are read and decoded, not the ones offered.
+    other = bytearray(toc_bytes)
+    other[10] ^= 1
+    reads.clear()
+    snap = read_snapshot(path, known_toc=(off, bytes(other), value))
+    assert (off, len(toc_bytes)) in reads and len(snap.frames) == 200
+    snap.close()

@@ -139,7 +139,8 @@ def encode_toc_with_checksum(toc: dict, revision: str, frames: FrameEncodings | 
 
 def encode_footer(toc_bytes: bytes, generation: int) -> bytes:
     return Footer.build(dict(magic=FOOTER_MAGIC, toc_len=len(toc_bytes),
-                             toc_hash=blake3.blake3(toc_bytes).digest(), generation=generation))
+                             toc_hash=blake3.blake3(toc_bytes, max_threads=blake3.blake3.AUTO).digest(),
+                             generation=generation))
 
 
 def encode_header(*, toc_offset: int, toc_bytes: bytes, wal_size: int, wal_checkpoint_pos: int, wal_sequence: int) -> bytes:

@@ -46,10 +46,13 @@ class Location:
     """Candidates after the commit that failed: (offset, error code, reason)."""
 
 
-def check_candidate(src: Source, pos: int, *, floor: int = HEADER_SIZE,
-                    keep_toc: bool = False) -> tuple[Commit | None, str, str]:
+def check_candidate(src: Source, pos: int, *, floor: int = HEADER_SIZE, keep_toc: bool = False,
+                    known: tuple[int, int, bytes] | None = None) -> tuple[Commit | None, str, str]:
     """Validate the footer candidate at ``pos``; return (commit or None, code, reason).
-    With ``keep_toc``, the source keeps the TOC bytes it hashed for the caller to decode."""
+    With ``keep_toc``, the source keeps the TOC bytes it hashed for the caller to decode,
+    except for the TOC ``known`` names, (offset, length, BLAKE3): the commit the caller has
+    just written, synced and holds the lock on. A footer at its place with its hash is that
+    commit, and its 470 MB (at a million frames) are not read back to be hashed again."""
     if pos + FOOTER_SIZE > src.size:
         return None, "MV2-E-FTR-LENGTH", "footer magic too close to the end of the file"
     f = Footer.parse(src.view(pos, FOOTER_SIZE, what="footer"))
@@ -58,24 +61,29 @@ def check_candidate(src: Source, pos: int, *, floor: int = HEADER_SIZE,
     if f.toc_len == 0 or f.toc_len > pos - floor:
         return None, "MV2-E-FTR-LENGTH", f"toc_len {f.toc_len} does not fit between byte {floor} and the footer"
     toc_offset = pos - f.toc_len
-    if keep_toc:
-        src.keep(toc_offset, f.toc_len)
-    digest = blake3.blake3(src.view(toc_offset, f.toc_len, what="TOC")).digest()
+    if known is not None and known == (toc_offset, f.toc_len, bytes(f.toc_hash)):
+        digest = known[2]
+    else:
+        if keep_toc:
+            src.keep(toc_offset, f.toc_len)
+        digest = blake3.blake3(src.view(toc_offset, f.toc_len, what="TOC")).digest()
     if digest != f.toc_hash:
         return None, "MV2-E-FTR-HASH", "BLAKE3 of the TOC bytes does not match the footer's toc_hash"
     return Commit(toc_offset, f.toc_len, pos, bytes(f.toc_hash), f.generation), "", ""
 
 
-def find_last_commit(src: Source, *, floor: int = HEADER_SIZE, keep_toc: bool = False) -> Location:
+def find_last_commit(src: Source, *, floor: int = HEADER_SIZE, keep_toc: bool = False,
+                     known: tuple[int, int, bytes] | None = None) -> Location:
     """Scan backwards from the end of the file for the last valid commit footer (with
-    ``keep_toc``, the source keeps the accepted commit's TOC bytes: see Source.keep)."""
+    ``keep_toc``, the source keeps the accepted commit's TOC bytes: see Source.keep;
+    ``known``: see :func:`check_candidate`)."""
     loc = Location(commit=None)
     end = src.size
     while end > floor:
         pos = src.rfind(FOOTER_MAGIC, end)
         if pos < floor:
             break
-        commit, code, reason = check_candidate(src, pos, floor=floor, keep_toc=keep_toc)
+        commit, code, reason = check_candidate(src, pos, floor=floor, keep_toc=keep_toc, known=known)
         if commit is not None:
             loc.commit = commit
             return loc

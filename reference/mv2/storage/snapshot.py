@@ -342,12 +342,14 @@ HEADER_PREFIX = 80
 
 
 
-def _toc_value(src: Source, commit: Commit, revision: str | None, known_toc):
-    data = src.read(commit.toc_offset, commit.toc_len, what="TOC")
+def _toc_value(src: Source, commit: Commit, revision: str | None, known_toc, known):
+    same = known is not None and known == (commit.toc_offset, commit.toc_len, commit.toc_hash)
+    # The file's last commit is the writer's own (check_candidate found its footer, hash and
+    # place): its bytes are the writer's, used rather than read back from the file.
+    data = known_toc[1] if same else src.read(commit.toc_offset, commit.toc_len, what="TOC")
     # Only for the newest revision: the writer's values carry that revision's fields, which an
     # older revision's encoding drops, so for an older one the decoded value is the truth.
-    if known_toc is not None and revision == REVISION_ORDER[0] and known_toc[0] == commit.toc_offset \
-            and known_toc[1] == data and not REVISIONS[revision].toc_codec.lazy_available:
+    if same and revision == REVISION_ORDER[0] and not REVISIONS[revision].toc_codec.lazy_available:
         if CHECK_KNOWN_TOC:
             decoded = decode_toc(data, base_offset=commit.toc_offset, revision=revision)[1]
             assert decoded == known_toc[2], "the writer's TOC value differs from its decoded bytes"
@@ -355,8 +357,7 @@ def _toc_value(src: Source, commit: Commit, revision: str | None, known_toc):
     # A lazy decode checks every frame and builds none (format/frametable.py): cheaper than
     # taking the writer's value, whose frames are its own objects, and it shares nothing with it.
     rev, value = decode_toc(data, base_offset=commit.toc_offset, revision=revision, lazy=True)
-    if CHECK_KNOWN_TOC and known_toc is not None and known_toc[0] == commit.toc_offset and known_toc[1] == data \
-            and revision == REVISION_ORDER[0]:
+    if CHECK_KNOWN_TOC and same and revision == REVISION_ORDER[0]:
         assert value == known_toc[2], "the writer's TOC value differs from its decoded bytes"
     return rev, value
 
@@ -366,10 +367,11 @@ def _read_snapshot(src: Source, *, apply_wal: bool, wal_mode: str, revision: str
     src.first_bytes = bytes(src.view(0, min(HEADER_PREFIX, src.size), what="header"))
     header = read_header(src)
     data_start = header["wal_offset"] + header["wal_size"]
-    location = find_last_commit(src, floor=data_start, keep_toc=True)
+    known = (known_toc[0], len(known_toc[1]), digest(known_toc[1])) if known_toc is not None else None
+    location = find_last_commit(src, floor=data_start, keep_toc=True, known=known)
     try:
         commit = require_commit(location, src)
-        rev, toc = _toc_value(src, commit, revision, known_toc)  # decodes the bytes the footer check hashed
+        rev, toc = _toc_value(src, commit, revision, known_toc, known)  # decodes the bytes the footer check hashed
     finally:
         src.forget()
     src.read_ahead(data_start, commit.toc_offset)  # the committed data area: append-only

@@ -116,9 +116,15 @@ class Source:
         (150 MB: 15 ms against 70 ms), which is most of reading a big TOC or vector segment."""
         import numpy as np
 
-        buf = np.empty(length, dtype=np.uint8)
-        view = memoryview(buf)
-        pos = 0
+        view = memoryview(np.empty(length, dtype=np.uint8))
+        self._fill(view, offset)
+        return view.toreadonly()
+
+    def _fill(self, view: memoryview, offset: int) -> None:
+        """Fill ``view`` with the bytes at ``offset``; a short file is a changed file."""
+        if self._fd is None:
+            raise StorageIOError(f"{self.name} is closed", code="MV2-E-FILE-UNREADABLE")
+        pos, length = 0, len(view)
         try:
             while pos < length:
                 n = os.preadv(self._fd, [view[pos:]], offset + pos)
@@ -131,7 +137,6 @@ class Source:
         except OSError as exc:
             raise StorageIOError(f"reading {self.name} at byte {offset + pos} failed: {exc.strerror or exc}",
                                  code="MV2-E-FILE-UNREADABLE", offset=offset + pos) from None
-        return view.toreadonly()
 
     def keep(self, offset: int, length: int) -> None:
         """Keep the next read of exactly this range until :meth:`forget`, so that a reader that
@@ -191,9 +196,22 @@ class Source:
             return digest(self.view(offset, length, what=what, code=code))
         h = _blake3.blake3(max_threads=_blake3.blake3.AUTO)
         pos, end = offset, offset + length
+        if self._view is not None:
+            while pos < end:
+                n = min(_HASH_CHUNK, end - pos)
+                h.update(self._view[pos:pos + n])
+                pos += n
+            return h.digest()
+        # One buffer, filled again for each chunk: memory the process has never touched costs
+        # more to fault in than the read itself (a fresh 8 MiB per chunk hashed 470 MB at
+        # 430 MB/s; a reused one at page-cache speed).
+        import numpy as np
+
+        buf = memoryview(np.empty(min(_HASH_CHUNK, length), dtype=np.uint8))
         while pos < end:
             n = min(_HASH_CHUNK, end - pos)
-            h.update(self.view(pos, n, what=what, code=code))
+            self._fill(buf[:n], pos)
+            h.update(buf[:n])
             pos += n
         return h.digest()
 
