@@ -1,7 +1,7 @@
 """Benchmark mv2 against memvid-sdk 2.0.160 on the same corpus, in the same run.
 
-    python tools/bench/run.py --sizes 1000 10000 all --mv2-rev HEAD --out docs/benchmarks.md
-    python tools/bench/run.py --quick                  # 200-document smoke run
+    .venv/bin/python tools/bench/run.py --sizes 1000 10000 all --mv2-rev HEAD --out docs/benchmarks.md
+    .venv/bin/python tools/bench/run.py --quick                  # 200-document smoke run
 
 Every number is reported for both libraries and as a ratio mv2 ÷ memvid-sdk, with the direction
 that is better. The corpus is the paragraphs of the standard library's docstrings (see
@@ -1026,7 +1026,7 @@ def parent(args) -> None:
             results.append(sr)
 
     elapsed = time.time() - started
-    cmd = "python tools/bench/run.py " + " ".join(args.argv)
+    cmd = ".venv/bin/python tools/bench/run.py " + " ".join(args.argv)
     json_path = Path(args.json) if args.json else HERE / "results" / (date.strftime("%Y-%m-%d") + ("-quick" if args.quick else "") + ".json")
     try:
         json_rel = str(json_path.resolve().relative_to(ROOT))
