@@ -44,6 +44,7 @@ EMPTY_SHA256 = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4
 class Plan:
     blobs: list[bytes]
     build_toc: Callable[[list[int], int], dict]
+    lex_workspace: "lex.Workspace | None" = None  # the new index's files, for the writer to keep once committed
 
 
 ReadChecked = Callable[[int, int, bytes], "bytes | None"]
@@ -52,16 +53,34 @@ they lie outside the file or fail the checksum (memvid leaves stale manifests; s
 
 
 def _lex_files(fields: FrameFields, prev_toc: dict, docs: Callable[[int], list[lex.LexDoc]],
-               read_checked: ReadChecked | None) -> tuple[list[tuple[str, bytes]], dict[str, dict]]:
-    """The Tantivy files of this commit, and the previous commit's entries that it reuses.
+               read_checked: ReadChecked | None, workspace: "lex.Workspace | None" = None, keep: bool = False):
+    """The Tantivy files of this commit, the previous commit's entries that it reuses, and
+    (with ``keep``) the workspace holding the new files, else None.
 
     When the previous commit's index is one this writer made, it is extended: documents of
     frames that stopped being active are deleted, new frames are added as one new segment,
     and every file whose bytes did not change keeps its range (spec 9.1, R-LEX-005).
-    Otherwise, or when the index has reached its segment limit, it is rebuilt."""
+    Otherwise, or when the index has reached its segment limit, it is rebuilt. A
+    ``workspace`` that holds the previous commit's files is extended in place of them: the
+    unchanged files are then neither read from the file nor written out again."""
     prev_entries = prev_toc["indexes"]["lex_segments"]
     prev_frames = prev_toc["frames"]
     if read_checked is not None and prev_entries and prev_frames:
+        known = len(prev_frames)
+        # Only a changed frame can have stopped being active.
+        deleted = sorted(i for i, f in fields.changed.items()
+                         if i < known and f["status"] != "active" and prev_frames[i]["status"] == "active")
+        new_docs = docs(known)
+        if workspace is not None and workspace.matches(prev_entries):
+            done = lex.extend_in(workspace, deleted, new_docs)
+            if done is not None:
+                files, unchanged, ws = done
+                before = {e["path"]: e for e in prev_entries}
+                reused = {name: before[name] for name in unchanged if name in before}
+                if keep:
+                    return files, reused, ws
+                ws.close()
+                return files, reused, None
         prev_files, intact = [], True
         for e in prev_entries:
             data = read_checked(e["bytes_offset"], e["bytes_length"], e["checksum"])
@@ -70,20 +89,20 @@ def _lex_files(fields: FrameFields, prev_toc: dict, docs: Callable[[int], list[l
                 break
             prev_files.append((e["path"], data))
         if intact:
-            known = len(prev_frames)
-            # Only a changed frame can have stopped being active.
-            deleted = sorted(i for i, f in fields.changed.items()
-                             if i < known and f["status"] != "active" and prev_frames[i]["status"] == "active")
-            extended = lex.extend(prev_files, deleted, docs(known))
-            if extended is not None:
+            done = lex.extend(prev_files, deleted, new_docs, keep=keep)
+            if done is not None:
+                extended, ws = done if keep else (done, None)
                 before = {e["path"]: e for e in prev_entries}
                 old = dict(prev_files)
                 # Components the extension took over are the very objects read (lex._collect_extended):
                 # identity decides those without comparing hundreds of MB at a million frames.
                 reused = {name: before[name] for name, data in extended
                           if name in before and (data is old[name] or data == old[name])}
-                return extended, reused
-    return lex.pack(docs(0)), {}
+                return extended, reused, ws
+    if keep:
+        files, ws = lex.pack(docs(0), keep=True)
+        return files, {}, ws
+    return lex.pack(docs(0)), {}, None
 
 
 def _vec_segments(frames: list[FrameState], fields: FrameFields, prev_toc: dict, vectors: VectorStore,
@@ -238,7 +257,8 @@ def _frame_fields(frames: list[FrameState], prev: list[dict]) -> FrameFields:
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                 text_of: Callable[[FrameState], str | None], vectors: VectorStore,
                 sketch_cache: dict[int, bytes], read_checked: ReadChecked | None = None,
-                vector_model: str | None = None) -> Plan:
+                vector_model: str | None = None, lex_workspace: "lex.Workspace | None" = None,
+                keep_lex_workspace: bool = False) -> Plan:
     """Plan a commit of ``frames`` on top of ``prev_toc``. With ``read_checked``, the previous
     commit's indexes can be extended rather than rebuilt. ``vector_model`` names the embedding
     model in the vec manifest; without it the previous commit's name is kept."""
@@ -257,97 +277,103 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                            tuple(fs.fields["labels"]), fs.fields["track"], fs.fields["uri"])
                 for fs in frames[start:] if fs.fields["status"] == "active" and fs.fields["role"] != "extracted_image"]
 
-    tantivy_files, reused_lex = _lex_files(fields, prev_toc, docs, read_checked)
-    time_blob = encode_time_index(fields) if frames else None
-    kept_vec, new_vec = _vec_segments(frames, fields, prev_toc, vectors, read_checked)
-    has_sketch = any(sc.name == "sketch_track" for sc in revision.toc.subcons)
-    sketch_blob = None
-    if has_sketch and frames:
-        new = [frames[i] for i in range(len(frames)) if i not in sketch_cache]  # ids, not states: none made
-        sketch_cache.update(zip((fs.id for fs in new), sketch_entries(text_of(fs) for fs in new)))
-        sketch_blob = encode_track([sketch_cache[i] for i in range(len(frames))])
+    tantivy_files, reused_lex, new_ws = _lex_files(fields, prev_toc, docs, read_checked, lex_workspace,
+                                                   keep_lex_workspace)
+    try:
+        time_blob = encode_time_index(fields) if frames else None
+        kept_vec, new_vec = _vec_segments(frames, fields, prev_toc, vectors, read_checked)
+        has_sketch = any(sc.name == "sketch_track" for sc in revision.toc.subcons)
+        sketch_blob = None
+        if has_sketch and frames:
+            new = [frames[i] for i in range(len(frames)) if i not in sketch_cache]  # ids, not states: none made
+            sketch_cache.update(zip((fs.id for fs in new), sketch_entries(text_of(fs) for fs in new)))
+            sketch_blob = encode_track([sketch_cache[i] for i in range(len(frames))])
 
-    blobs = [b for _, b in payload_blobs]
-    slots: dict[str, int] = {}
-    if time_blob is not None:
-        slots["time"] = len(blobs)
-        blobs.append(time_blob)
-    lex_slot = {}
-    for name, data in tantivy_files:
-        if name not in reused_lex:
-            lex_slot[name] = len(blobs)
-            blobs.append(data)
-    slots["vec"] = len(blobs)
-    blobs += [data for data, _ in new_vec]
-    if sketch_blob is not None:
-        slots["sketch"] = len(blobs)
-        blobs.append(sketch_blob)
-
-    def build_toc(offsets: list[int], data_start: int) -> dict:
-        payload_at = {fid: offsets[i] for i, (fid, _) in enumerate(payload_blobs)}
-        # Only a frame put since the last commit lacks a payload offset; the others keep theirs.
-        placed = [(fs, fields.changed[fs.id]) for fs in pending]
-        for fs, f in placed:
-            if f["payload_offset"] is None:
-                if fs.id in payload_at:
-                    f["payload_offset"] = payload_at[fs.id]
-                elif f["payload_length"] == 0:
-                    f["payload_offset"] = 0
-        for fs, f in placed:  # payloads shared with a frame committed in this same commit
-            if f["payload_offset"] is None:
-                src = next(g for o, g in placed if o.inline_payload is fs.inline_payload and g["payload_offset"] is not None)
-                f["payload_offset"] = src["payload_offset"]
-        toc = dict(prev_toc)
-        # Over a lazily decoded TOC the new frames stay a view of it (the next reload decodes
-        # the new TOC lazily in turn); over a list they become a list, so that views never
-        # stack up commit after commit.
-        toc["frames"] = fields if isinstance(fields.prev, LazyFrames) else list(fields)
-        ix = dict(prev_toc["indexes"])
-        first_id = prev_toc["segment_catalog"]["next_segment_id"]
-        lex_list, tantivy_list = [], []
-        for i, (name, data) in enumerate(tantivy_files):
-            if name in reused_lex:
-                off, ck = reused_lex[name]["bytes_offset"], bytes(reused_lex[name]["checksum"])
-            else:
-                off, ck = offsets[lex_slot[name]], blake3.blake3(data).digest()
-            lex_list.append({"path": name, "bytes_offset": off, "bytes_length": len(data), "checksum": ck})
-            tantivy_list.append({"common": {"segment_id": first_id + i, "bytes_offset": off, "bytes_length": len(data),
-                                             "checksum": ck, "build_sequence": 0, "codec_version": 0,
-                                             "compression": "none", "span": None}, "path": name})
-        ix["lex_segments"] = lex_list
-        # Vectors live in catalog segments; indexes.vec is the empty placeholder that makes
-        # readers use them (memvid's put_many layout).
-        vec_list = [dict(x) for x in kept_vec]
-        next_id = first_id + len(tantivy_files)
-        for i, (data, ids) in enumerate(new_vec):
-            vec_list.append({"common": {"segment_id": next_id, "bytes_offset": offsets[slots["vec"] + i],
-                                        "bytes_length": len(data), "checksum": blake3.blake3(data).digest(),
-                                        "build_sequence": 0, "codec_version": 1, "compression": "none",
-                                        "span": {"frame_start": ids[0], "frame_end": ids[-1], "page_start": 0,
-                                                 "page_end": 0, "token_start": 0, "token_end": 0}},
-                             "vector_count": len(ids), "dimension": vectors.dimension, "vector_compression": "none"})
-            next_id += 1
-        total = sum(x["vector_count"] for x in vec_list)
-        ix["vec"] = {"vector_count": total, "dimension": vectors.dimension if total else 0, "bytes_offset": data_start,
-                     "bytes_length": 0, "checksum": EMPTY_SHA256, "compression_mode": "none",
-                     "model": vector_model or (prev_toc["indexes"].get("vec") or {}).get("model")}
-        toc["indexes"] = ix
+        blobs = [b for _, b in payload_blobs]
+        slots: dict[str, int] = {}
         if time_blob is not None:
-            toc["time_index"] = {"bytes_offset": offsets[slots["time"]], "bytes_length": len(time_blob),
-                                 "entry_count": (len(time_blob) - 12) // 16, "checksum": blake3.blake3(time_blob).digest()}
-        else:
-            toc["time_index"] = None
-        if has_sketch:
-            toc["sketch_track"] = None if sketch_blob is None else {
-                "bytes_offset": offsets[slots["sketch"]], "bytes_length": len(sketch_blob), "entry_count": len(frames),
-                "entry_size": SKETCH_SMALL, "flags": 0, "checksum": blake3.blake3(sketch_blob).digest()}
-        cat = dict(prev_toc["segment_catalog"])
-        cat.update(next_segment_id=next_id, lex_segments=[], vec_segments=vec_list, time_segments=[],
-                   tantivy_segments=tantivy_list, index_segments=[])
-        toc["segment_catalog"] = cat
-        return toc
+            slots["time"] = len(blobs)
+            blobs.append(time_blob)
+        lex_slot = {}
+        for name, data in tantivy_files:
+            if name not in reused_lex:
+                lex_slot[name] = len(blobs)
+                blobs.append(data)
+        slots["vec"] = len(blobs)
+        blobs += [data for data, _ in new_vec]
+        if sketch_blob is not None:
+            slots["sketch"] = len(blobs)
+            blobs.append(sketch_blob)
 
-    return Plan(blobs, build_toc)
+        def build_toc(offsets: list[int], data_start: int) -> dict:
+            payload_at = {fid: offsets[i] for i, (fid, _) in enumerate(payload_blobs)}
+            # Only a frame put since the last commit lacks a payload offset; the others keep theirs.
+            placed = [(fs, fields.changed[fs.id]) for fs in pending]
+            for fs, f in placed:
+                if f["payload_offset"] is None:
+                    if fs.id in payload_at:
+                        f["payload_offset"] = payload_at[fs.id]
+                    elif f["payload_length"] == 0:
+                        f["payload_offset"] = 0
+            for fs, f in placed:  # payloads shared with a frame committed in this same commit
+                if f["payload_offset"] is None:
+                    src = next(g for o, g in placed if o.inline_payload is fs.inline_payload and g["payload_offset"] is not None)
+                    f["payload_offset"] = src["payload_offset"]
+            toc = dict(prev_toc)
+            # Over a lazily decoded TOC the new frames stay a view of it (the next reload decodes
+            # the new TOC lazily in turn); over a list they become a list, so that views never
+            # stack up commit after commit.
+            toc["frames"] = fields if isinstance(fields.prev, LazyFrames) else list(fields)
+            ix = dict(prev_toc["indexes"])
+            first_id = prev_toc["segment_catalog"]["next_segment_id"]
+            lex_list, tantivy_list = [], []
+            for i, (name, data) in enumerate(tantivy_files):
+                if name in reused_lex:
+                    off, ck = reused_lex[name]["bytes_offset"], bytes(reused_lex[name]["checksum"])
+                else:
+                    off, ck = offsets[lex_slot[name]], blake3.blake3(data).digest()
+                lex_list.append({"path": name, "bytes_offset": off, "bytes_length": len(data), "checksum": ck})
+                tantivy_list.append({"common": {"segment_id": first_id + i, "bytes_offset": off, "bytes_length": len(data),
+                                                 "checksum": ck, "build_sequence": 0, "codec_version": 0,
+                                                 "compression": "none", "span": None}, "path": name})
+            ix["lex_segments"] = lex_list
+            # Vectors live in catalog segments; indexes.vec is the empty placeholder that makes
+            # readers use them (memvid's put_many layout).
+            vec_list = [dict(x) for x in kept_vec]
+            next_id = first_id + len(tantivy_files)
+            for i, (data, ids) in enumerate(new_vec):
+                vec_list.append({"common": {"segment_id": next_id, "bytes_offset": offsets[slots["vec"] + i],
+                                            "bytes_length": len(data), "checksum": blake3.blake3(data).digest(),
+                                            "build_sequence": 0, "codec_version": 1, "compression": "none",
+                                            "span": {"frame_start": ids[0], "frame_end": ids[-1], "page_start": 0,
+                                                     "page_end": 0, "token_start": 0, "token_end": 0}},
+                                 "vector_count": len(ids), "dimension": vectors.dimension, "vector_compression": "none"})
+                next_id += 1
+            total = sum(x["vector_count"] for x in vec_list)
+            ix["vec"] = {"vector_count": total, "dimension": vectors.dimension if total else 0, "bytes_offset": data_start,
+                         "bytes_length": 0, "checksum": EMPTY_SHA256, "compression_mode": "none",
+                         "model": vector_model or (prev_toc["indexes"].get("vec") or {}).get("model")}
+            toc["indexes"] = ix
+            if time_blob is not None:
+                toc["time_index"] = {"bytes_offset": offsets[slots["time"]], "bytes_length": len(time_blob),
+                                     "entry_count": (len(time_blob) - 12) // 16, "checksum": blake3.blake3(time_blob).digest()}
+            else:
+                toc["time_index"] = None
+            if has_sketch:
+                toc["sketch_track"] = None if sketch_blob is None else {
+                    "bytes_offset": offsets[slots["sketch"]], "bytes_length": len(sketch_blob), "entry_count": len(frames),
+                    "entry_size": SKETCH_SMALL, "flags": 0, "checksum": blake3.blake3(sketch_blob).digest()}
+            cat = dict(prev_toc["segment_catalog"])
+            cat.update(next_segment_id=next_id, lex_segments=[], vec_segments=vec_list, time_segments=[],
+                       tantivy_segments=tantivy_list, index_segments=[])
+            toc["segment_catalog"] = cat
+            return toc
+
+        return Plan(blobs, build_toc, new_ws)
+    except BaseException:
+        if new_ws is not None:
+            new_ws.close()  # a plan that fails leaves no scratch files behind
+        raise
 
 
 def empty_toc(revision: Revision) -> dict:

@@ -77,6 +77,7 @@ class Memory:
         self._closed = False
         self._sketch_cache: dict[int, bytes] = {}
         self._vector_store: VectorStore | None = None  # loaded on first use: see _vectors
+        self._lex_ws = None  # index.lex.Workspace: the last commit's Tantivy files, for the next commit
         self._model = (snap.toc["indexes"].get("vec") or {}).get("model")
         self._replayer = Replayer(snap.frames, wal_offset=snap.header["wal_offset"])
         self.recovery: dict = {}
@@ -440,16 +441,28 @@ class Memory:
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
                                      text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
                                      sketch_cache=self._sketch_cache, vector_model=self._vector_model,
-                                     read_checked=lambda off, ln, ck: self._snap.checked_range(off, ln, ck, what="index segment"))
+                                     read_checked=lambda off, ln, ck: self._snap.checked_range(off, ln, ck, what="index segment"),
+                                     lex_workspace=self._lex_ws, keep_lex_workspace=True)
         build_toc = plan.build_toc
         if self._model is not None:
             def build_toc(*args, _build=plan.build_toc):
                 toc = _build(*args)
                 toc["indexes"]["vec"]["model"] = self._model  # the model the vectors are bound to
                 return toc
-        f.commit(plan.blobs, build_toc, compact_min_dead=compact_min_dead, wal_size=wal_size)
+        try:
+            f.commit(plan.blobs, build_toc, compact_min_dead=compact_min_dead, wal_size=wal_size)
+        except BaseException:
+            if plan.lex_workspace is not None and plan.lex_workspace is not self._lex_ws:
+                plan.lex_workspace.close()  # the old one still holds the file's index
+            raise
+        self._keep_lex_workspace(plan.lex_workspace)
         self.compaction_error = f.compaction_error
         self._reload()
+
+    def _keep_lex_workspace(self, ws) -> None:
+        old, self._lex_ws = self._lex_ws, ws
+        if old is not None and old is not ws:
+            old.close()
 
     def _seed_sketches(self) -> None:
         """Reuse the sketch entries the file already holds (a pure function of each frame's text)
@@ -786,6 +799,7 @@ class Memory:
         finally:
             self._closed = True
             self._drop_search_cache()
+            self._keep_lex_workspace(None)
             self._snap.close()
             if self._file is not None:
                 self._file.close()
@@ -797,6 +811,8 @@ class Memory:
         if exc_type is not None and self._file is not None:
             # Do not commit on an exception: what was acknowledged is in the WAL already.
             self._closed = True
+            self._drop_search_cache()
+            self._keep_lex_workspace(None)
             self._snap.close()
             self._file.close()
             return

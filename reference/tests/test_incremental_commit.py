@@ -243,3 +243,60 @@ def test_after_a_commit_the_memory_shows_what_the_file_holds(tmp_path, name):
     m.close()
     with mv2.open(path) as r:
         assert r.dump() == live
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_writer_that_keeps_its_index_files_writes_the_same_bytes(tmp_path, seed, monkeypatch):
+    """A handle keeps the Tantivy files of its last commit (lex.Workspace) and extends them at
+    its next commit instead of reading them back from the file. Commit after commit, through
+    deletes, supersedes, the segment limit's rebuild and compaction, it writes the same bytes as
+    writers that open the file afresh for every commit."""
+    import hashlib
+
+    used = []
+    real = lex.extend_in
+    monkeypatch.setattr(lex, "extend_in", lambda *a: used.append(1) or real(*a))
+    rng = random.Random(seed)
+    words = ["harbor", "lantern", "pythons", "python", "zebra", "quiet", "ledger", "orbit"]
+    script = []
+    for step in range(12):
+        ops = [("put", " ".join(rng.choice(words) for _ in range(rng.randint(1, 6))), 100 * step + j)
+               for j in range(rng.randint(1, 4))]
+        if step > 2 and rng.random() < 0.5:
+            ops.append(("delete", rng.randrange(3), None))
+        if step > 2 and rng.random() < 0.4:
+            ops.append(("supersede", rng.randrange(3, 6), 100 * step + 50))
+        script.append(ops)
+
+    def apply(m, ops):
+        for kind, a, b in ops:
+            live = [e["frame_id"] for e in m.timeline()]
+            if kind == "put":
+                m.put(a, timestamp=b)
+            elif live:
+                target = live[a % len(live)]
+                if kind == "delete":
+                    m.delete(target)
+                else:
+                    m.supersede(target, "replaced text " + words[a], timestamp=b)
+
+    def run(path, fresh: bool) -> list[str]:
+        digests = []
+        with mv2.create(path, compact_min_dead=1 << 12) as m:
+            m.put("first note", timestamp=0)
+        m = mv2.open(path, "a", compact_min_dead=1 << 12)
+        for ops in script:
+            if fresh:
+                m.close()
+                m = mv2.open(path, "a", compact_min_dead=1 << 12)
+            apply(m, ops)
+            m.seal()
+            digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        hits = [h["frame_id"] for h in m.find("harbor pythons", k=20)]
+        m.close()
+        return digests + [str(hits)]
+
+    kept = run(tmp_path / "kept.mv2", fresh=False)
+    assert used, "the kept index files were never extended"
+    assert kept == run(tmp_path / "fresh.mv2", fresh=True)
+    assert analyze(str(tmp_path / "kept.mv2")).ok

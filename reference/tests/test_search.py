@@ -335,3 +335,19 @@ def test_a_damaged_time_index_never_reorders_the_timeline(tmp_path):
                 assert m.timeline() == good
                 assert m.timeline(since=1015, until=1035, reverse=True, limit=1) == [good[3]]
             assert "MV2-E-SEG-HASH" in [f.code for f in mv2.verify(bad).findings]
+
+
+@pytest.mark.req("R-SRCH-013")
+def test_a_word_the_index_stems_is_found_below_many_stem_matches(tmp_path):
+    """The index matches stems ("pythons" matches every "python") and the query filter the
+    words themselves, so the first documents Tantivy ranks can all fail the filter; the
+    default search then looks deeper instead of returning nothing."""
+    path = tmp_path / "s.mv2"
+    with mv2.create(path) as m:
+        m.put_many([{"content": "python python", "timestamp": i} for i in range(300)])
+        m.put("a much longer note that mentions pythons once among many other words about snakes and zoos",
+              timestamp=300)
+    with mv2.open(path) as m:
+        assert [h["frame_id"] for h in m.find("pythons", k=5)] == [300]
+        assert [h["frame_id"] for h in m.find("pythons", k=1)] == [300]
+        assert len(m.find("python", k=5)) == 5

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import weakref
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,6 +224,64 @@ def _packed(out: dict[str, bytes]) -> list[tuple[str, bytes]]:
     return sorted(out.items())
 
 
+class Kept:
+    """A packed file an extension left as it was: only its size is known, its bytes stay in
+    the file (the writer reuses its range) and in the workspace directory."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class Workspace:
+    """A scratch directory holding exactly the packed files of the last index a writer
+    committed, as :func:`unpack` would write them, kept between its commits.
+
+    Extending the index again then hard-links these files into a new directory instead of
+    reading every file from the memory file, checking it and writing it out: at a million
+    frames the index is 380 MB, and a commit's cost would otherwise grow with it. The files
+    are named by content (:func:`_content_name`) and Tantivy never rewrites a file, so a
+    workspace whose file names and checksums equal the previous commit's manifest holds that
+    commit's bytes."""
+
+    def __init__(self, directory: str, checksums: dict[str, bytes]):
+        self.directory = directory
+        self.checksums = checksums  # file name → BLAKE3 of its bytes
+        # A handle dropped without close() must not leave its files behind for the life of
+        # the process (on /dev/shm they hold memory): they go with the last reference.
+        self._remove = weakref.finalize(self, shutil.rmtree, directory, True)
+
+    def matches(self, entries: list[dict]) -> bool:
+        return os.path.isdir(self.directory) and \
+            {e["path"]: bytes(e["checksum"]) for e in entries} == self.checksums
+
+    def close(self) -> None:
+        self._remove()
+
+
+def _settle(directory: Path, packed: list[tuple[str, object]], kept: dict[str, bytes] | None = None) -> Workspace:
+    """Make ``directory`` hold exactly ``packed`` (files marked :class:`Kept` are there
+    already, under their names) and return it as a workspace; ``kept`` gives the checksums of
+    the kept files."""
+    want = dict(packed)
+    for name in os.listdir(directory):
+        if name not in want or name in ("meta.json", ".managed.json"):
+            os.unlink(directory / name)  # Tantivy's own names, locks and files no longer listed
+    checksums = {}
+    for name, data in packed:
+        if isinstance(data, Kept):
+            checksums[name] = kept[name]
+            continue
+        checksums[name] = blake3.blake3(data).digest()
+        if name in ("meta.json", ".managed.json") or not (directory / name).exists():
+            (directory / name).write_bytes(data)
+    return Workspace(str(directory), checksums)
+
+
 def collect(directory: Path) -> list[tuple[str, bytes]]:
     """The packed files of a committed index, with deterministic names, sorted by name.
 
@@ -277,7 +336,7 @@ def _is_ours(meta: dict, files: dict[str, bytes]) -> bool:
     return True
 
 
-def extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc]) -> list[tuple[str, bytes]] | None:
+def extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc], keep: bool = False):
     """The packed files of ``prev`` with the documents of the ``deleted`` frame ids deleted and
     ``docs`` added as one new segment; None when the index must be rebuilt instead (``prev``
     was not written by this module, or the result would exceed :data:`MAX_SEGMENTS`).
@@ -287,13 +346,13 @@ def extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc]
     ``<segment>.<opstamp>.del`` bitset. ``meta.json`` lists the segments in a fixed order:
     those of ``prev`` in their order, then the new one."""
     try:
-        return _extend(prev, deleted, docs)
+        return _extend(prev, deleted, docs, keep)
     except Exception:  # noqa: BLE001 - any doubt about the old index (even a checksum-valid
         # one that Tantivy or our reading of it rejects) means: rebuild from the frames.
         return None
 
 
-def _extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc]) -> list[tuple[str, bytes]] | None:
+def _extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc], keep: bool = False):
     files = dict(prev)
     if "meta.json" not in files:
         return None
@@ -302,11 +361,23 @@ def _extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc
     adding = [d for d in docs if d.content.strip()]
     if len(order) + bool(adding) > MAX_SEGMENTS or not _is_ours(meta, files):
         return None
-    if not adding and not deleted:
+    if not adding and not deleted and not keep:
         return sorted(prev)
-    with scratch_dir("mv2-lex-", sum(len(b) for _, b in prev) + 4 * sum(len(d.content) for d in adding)) as tmp:
+    tmp = scratch_path("mv2-lex-", sum(len(b) for _, b in prev) + 4 * sum(len(d.content) for d in adding))
+    try:
         d = Path(tmp)
         unpack(prev, d)
+        out = _extend_directory(d, order, files, deleted, adding)
+        if not keep:
+            return out
+        return out, _settle(d, out)
+    finally:
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _extend_directory(d: Path, order: list[str], known: dict, deleted: list[int], adding: list[LexDoc]):
+    if adding or deleted:
         index = tantivy.Index.open(str(d))
         register_tokenizers(index)
         writer = index.writer(heap_size=HEAP_BYTES, num_threads=1)
@@ -317,7 +388,42 @@ def _extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc
         writer.commit()
         writer.wait_merging_threads()
         del writer, index
-        return _collect_extended(d, order, files)
+    return _collect_extended(d, order, known)
+
+
+def extend_in(ws: Workspace, deleted: list[int], docs: list[LexDoc]):
+    """:func:`extend` on the files of ``ws`` (which :meth:`Workspace.matches` the previous
+    commit): (packed files, names left unchanged, the new workspace), or None when the index
+    must be rebuilt. Unchanged files come back as :class:`Kept` and are neither read nor
+    written; the new workspace links them from the old one."""
+    try:
+        meta = json.loads((Path(ws.directory) / "meta.json").read_text())
+        order = [seg["segment_id"] for seg in meta.get("segments", [])]
+        adding = [d for d in docs if d.content.strip()]
+        if len(order) + bool(adding) > MAX_SEGMENTS:
+            return None
+        known = {name: Kept(os.path.getsize(os.path.join(ws.directory, name))) for name in ws.checksums
+                 if name not in ("meta.json", ".managed.json")}
+        tmp = scratch_path("mv2-lex-", 4 * sum(len(d.content) for d in adding), root=str(Path(ws.directory).parent))
+    except Exception:  # noqa: BLE001 - a workspace that cannot be read: extend from the file
+        return None
+    try:
+        d = Path(tmp)
+        for name in ws.checksums:
+            src, dst = os.path.join(ws.directory, name), d / name
+            if name in ("meta.json", ".managed.json"):
+                shutil.copyfile(src, dst)  # rewritten below: never through a link
+            else:
+                os.link(src, dst)
+        out = _extend_directory(d, order, known, deleted, adding)
+        kept = {name: ws.checksums[name] for name, data in out if isinstance(data, Kept)}
+        new_ws = _settle(d, out, kept)
+    except Exception:  # noqa: BLE001 - any doubt: the caller extends from the file's bytes
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+    unchanged = {name for name, data in out if isinstance(data, Kept) or
+                 (name in ws.checksums and new_ws.checksums[name] == ws.checksums[name])}
+    return out, unchanged, new_ws
 
 
 CHECK_KNOWN_PARTS = False
@@ -341,7 +447,11 @@ def _collect_extended(directory: Path, order: list[str], known: dict[str, bytes]
         if known is not None and seg["segment_id"] in rank:
             parts = [(ext, known[f"{old}.{ext}"]) for ext in BASE_EXTENSIONS if f"{old}.{ext}" in known]
             if CHECK_KNOWN_PARTS:
-                assert parts == _read_parts(directory, old), f"segment {old} changed on disk"
+                on_disk = dict(_read_parts(directory, old))
+                assert [e for e, _ in parts] == list(on_disk), f"segment {old} changed on disk"
+                for ext, data in parts:
+                    assert (len(data) == len(on_disk[ext]) if isinstance(data, Kept) else data == on_disk[ext]), \
+                        f"segment {old} changed on disk"
         else:
             parts = _read_parts(directory, old)
         new = old if seg["segment_id"] in rank else _content_name(parts)
@@ -355,12 +465,18 @@ def _collect_extended(directory: Path, order: list[str], known: dict[str, bytes]
     return _packed(out)
 
 
-def pack(docs: list[LexDoc]) -> list[tuple[str, bytes]]:
-    """The packed Tantivy files for ``docs``: (file name, bytes), sorted by name."""
-    with scratch_dir("mv2-lex-", 4 * sum(len(d.content) for d in docs)) as tmp:
+def pack(docs: list[LexDoc], keep: bool = False):
+    """The packed Tantivy files for ``docs``: (file name, bytes), sorted by name; with
+    ``keep``, also their :class:`Workspace`."""
+    tmp = scratch_path("mv2-lex-", 4 * sum(len(d.content) for d in docs))
+    try:
         d = Path(tmp)
         build_directory(docs, d)
-        return collect(d)
+        out = collect(d)
+        return (out, _settle(d, out)) if keep else out
+    finally:
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def unpack(files: list[tuple[str, bytes]], directory: Path) -> None:

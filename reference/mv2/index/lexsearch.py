@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import re
 import shutil
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,9 @@ class LexIndex:
             self.index.reload()
             self.searcher = self.index.searcher()
             self._frame_ids: dict[tuple[int, int], int] = {}
+            # An index dropped without close() (a handle never closed) takes its scratch
+            # directory with it instead of holding memory on /dev/shm until the process ends.
+            self._remove = weakref.finalize(self, shutil.rmtree, self._dir, True)
         except (ValueError, OSError) as exc:
             # Checksums can all match bytes that are not a usable index (a file renamed, one
             # missing): a coded error, never Tantivy's own exception.
@@ -130,7 +134,7 @@ class LexIndex:
     def close(self) -> None:
         self.searcher = None
         self.index = None
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._remove()
 
     def analyse(self, text: str) -> list[str]:
         return list(self.analyzer.analyze(text))
@@ -480,30 +484,49 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
     limit = min(max(k * 4, 20), max(ctx.index.document_count(), 1))
     if candidates is not None:
         limit = min(limit, max(len(candidates), 1))
-    docs = ctx.index.search_documents(parsed, sorted(candidates) if candidates is not None else None, limit)
     stemmed: list[str] = []
     for t in tokens:
         stemmed += ctx.index.analyse(t)
     window = max(snippet_chars, 80)
-    evaluated = []
-    for fid, score in docs:
+    only = sorted(candidates) if candidates is not None else None
+    total = ctx.index.document_count()
+    passed: dict[int, tuple | None] = {}  # frame id → (start, text, eval_text) if it passes the filters
+
+    def check(fid: int):
+        if fid in passed:
+            return passed[fid]
+        passed[fid] = None
         if not 0 <= fid < len(frames):
-            continue  # a document whose frame_id names no frame (memvid's stale ids)
+            return None  # a document whose frame_id names no frame (memvid's stale ids)
         f = frames[fid]
         if visible is not None:
             if fid not in visible:
-                continue
+                return None
         elif f["status"] not in statuses:
-            continue
+            return None
         if since is not None and f["timestamp"] < since or until is not None and f["timestamp"] > until:
-            continue
+            return None
         start, end, text = ctx.chunk_context(fid)
         eval_text = ctx.eval_text(fid, text)
-        if not parsed.evaluate(f, eval_text):
-            continue
-        if not text:
-            continue  # no passage can be cut from an empty text
-        evaluated.append((fid, score, start, text, eval_text))
+        if not parsed.evaluate(f, eval_text) or not text:  # no passage can be cut from an empty text
+            return None
+        passed[fid] = (start, text, eval_text)
+        return passed[fid]
+
+    while True:
+        docs = ctx.index.search_documents(parsed, only, limit)
+        evaluated = []
+        for fid, score in docs:
+            got = check(fid)
+            if got is not None:
+                evaluated.append((fid, score, got[0], got[1], got[2]))
+        # The index matches stemmed terms and the filter asks for the words themselves
+        # ("pythons" matches every "python"), so the first documents may all fail it while
+        # a matching one ranks lower: by default the search goes on, four times deeper each
+        # time, until k frames pass or the index has no more. memvid's mode keeps its cut.
+        if prefilter or len(docs) < limit or limit >= total or len({e[0] for e in evaluated}) >= k:
+            break
+        limit = min(limit * 4, total)
     evaluated = recency_order(evaluated, lambda x: x[1], lambda x: frames[x[0]]["timestamp"])
     hits: list[Hit] = []
     seen: set[int] = set()
