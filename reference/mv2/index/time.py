@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..format.time_index import TIME_HEADER_SIZE, decode_entries, time_index_size
+from ..format.time_index import TIME_HEADER_SIZE, decode_entries, is_sorted, time_index_size
 from ..storage.replay import pending_states
 
 PREVIEW_CHARS = 120
@@ -118,8 +118,11 @@ class TimelineView:
         else:
             ts = entries["timestamp"].astype(np.int64)
             fid = entries["frame_id"].astype(np.int64, casting="unsafe")
-        order = np.lexsort((fid, ts))
-        self.ts, self.fid = ts[order], fid[order]
+        if entries is not None and is_sorted(entries):
+            self.ts, self.fid = ts, fid  # the index is sorted (R-TIME-002): one pass checks it, no sort
+        else:
+            order = np.lexsort((fid, ts))
+            self.ts, self.fid = ts[order], fid[order]
         indexed = set()
         column = getattr(frames, "column", None)
         role = column("role") if column is not None else None

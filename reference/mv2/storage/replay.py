@@ -208,12 +208,13 @@ class FrameTable(Sequence):
     of them cost 0.5 s and 150 MB on open, and most uses read a few) and then kept, so that a
     change made through :meth:`FrameState.writable` stays. Pending frames are appended."""
 
-    __slots__ = ("_committed", "_states", "_shared")
+    __slots__ = ("_committed", "_states", "_shared", "_made")
 
     def __init__(self, committed):
         self._committed = committed
         self._states: list = [None] * len(committed)
         self._shared = None  # decided by the first frame read (all frames of a TOC are alike)
+        self._made: list[int] = []  # ids of the committed frames whose state has been made, in that order
 
     def _at(self, i: int) -> FrameState:
         s = self._states[i]
@@ -222,6 +223,8 @@ class FrameTable(Sequence):
             if self._shared is None:
                 self._shared = all(k in f for k in FRAME_DEFAULTS)
             s = self._states[i] = FrameState(f, shared=True) if self._shared else FrameState(dict(FRAME_DEFAULTS, **f))
+            if i < len(self._committed):
+                self._made.append(i)
         return s
 
     def __len__(self) -> int:
@@ -244,6 +247,7 @@ class FrameTable(Sequence):
                 if states[j] is None:
                     s = states[j] = FrameState(f, shared=True) if shared else FrameState(dict(FRAME_DEFAULTS, **f))
                     made.append(s)
+                    self._made.append(j)
             # A state refers to its fields and payload bytes, never back to anything that
             # refers to it: it cannot be in a cycle, so no collection need walk it.
             untracked(made)
@@ -297,9 +301,13 @@ class FrameTable(Sequence):
         return out
 
     def touched_items(self, stop: int) -> list[tuple[int, FrameState]]:
-        """(id, state) of every frame below ``stop`` whose state has been made (one C pass)."""
-        states = self._states[:stop]
-        return list(compress(enumerate(states), states))
+        """(id, state) of every frame below ``stop`` whose state has been made, by id: from
+        the list of those made, not a pass over every frame (a timeline reads 100 of a million)."""
+        if len(self._made) * 8 >= stop:  # most of them: one C pass is cheaper than sorting
+            states = self._states[:stop]
+            return list(compress(enumerate(states), states))
+        states = self._states
+        return [(i, states[i]) for i in sorted(i for i in self._made if i < stop)]
 
     @property
     def committed_count(self) -> int:
