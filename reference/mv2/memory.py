@@ -438,6 +438,9 @@ class Memory:
 
         if not self._sketch_cache:
             self._seed_sketches()
+        if self._lex_ws is None and self._lex_search is not None:
+            # A search unpacked the committed index already: the commit extends those files.
+            self._lex_ws = self._lex_search.committed_workspace()
         plan = committer.plan_commit(self._snap.frames, self._snap.toc, self._snap.revision,
                                      text_of=lambda fs: frame_text(self._snap, fs), vectors=self._vectors,
                                      sketch_cache=self._sketch_cache, vector_model=self._vector_model,
@@ -613,7 +616,7 @@ class Memory:
         if self._lex_search is None:
             from .index.context import LexSearch
 
-            self._lex_search = LexSearch(self._snap, lambda fs: frame_text(self._snap, fs))
+            self._lex_search = LexSearch(self._snap, lambda fs: frame_text(self._snap, fs), workspace=self._lex_ws)
         return self._lex_search.context(statuses, self._version, self._touched)
 
     def _status_mask(self, statuses: tuple) -> np.ndarray:

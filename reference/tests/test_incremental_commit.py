@@ -300,3 +300,36 @@ def test_a_writer_that_keeps_its_index_files_writes_the_same_bytes(tmp_path, see
     assert used, "the kept index files were never extended"
     assert kept == run(tmp_path / "fresh.mv2", fresh=True)
     assert analyze(str(tmp_path / "kept.mv2")).ok
+
+
+def test_a_writer_and_its_searches_share_the_index_files_instead_of_reading_them(tmp_path, monkeypatch):
+    """A find after a commit searches the files the commit left in its workspace, and a commit
+    after a find extends the files that find unpacked: neither reads the Tantivy files back
+    from the memory file. The hits are those of a fresh reader."""
+    from mv2.index import context
+
+    path = tmp_path / "s.mv2"
+    with mv2.create(path) as m:
+        m.put_many([{"content": f"note {i} about harbors and {'pythons' if i % 7 == 0 else 'lanterns'}",
+                     "timestamp": i} for i in range(400)])
+    calls = {"read index files": 0, "extend from bytes": 0, "extend kept files": 0}
+
+    def spy(module, name, key):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, **k: calls.__setitem__(key, calls[key] + 1) or real(*a, **k))
+
+    spy(context, "_index_files", "read index files")
+    spy(lex, "extend", "extend from bytes")
+    spy(lex, "extend_in", "extend kept files")
+    m = mv2.open(path, "a")
+    assert m.find("pythons", k=3)  # unpacks the committed index: the one read of it
+    m.put("one more note about pythons", timestamp=1000)
+    m.seal()  # extends the files that find unpacked
+    m.put("and another about pythons", timestamp=1001)
+    m.seal()  # extends its own workspace
+    hits = [h["frame_id"] for h in m.find("pythons", k=5)]  # searches the workspace's files
+    m.close()
+    assert calls == {"read index files": 1, "extend from bytes": 0, "extend kept files": 2}
+    with mv2.open(path) as fresh:
+        assert [h["frame_id"] for h in fresh.find("pythons", k=5)] == hits
+    assert hits[:2] == [401, 400]

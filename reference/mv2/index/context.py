@@ -25,6 +25,14 @@ from .lexsearch import FindContext, LexIndex, SketchFilter
 from .unsealed import LiveIndex
 
 
+def _same_lists(toc) -> bool:
+    """Whether the catalog's Tantivy list names the files ``lex_segments`` does (mv2 writes
+    both alike; a reader reads the catalog's when it has one)."""
+    cat = toc["segment_catalog"]["tantivy_segments"]
+    return not cat or {(x["path"], bytes(x["common"]["checksum"])) for x in cat} == \
+        {(x["path"], bytes(x["checksum"])) for x in toc["indexes"]["lex_segments"]}
+
+
 def _index_files(snap) -> list[tuple[str, bytes]] | None:
     t = snap.toc
     listed = [(x["path"], x["common"]) for x in t["segment_catalog"]["tantivy_segments"]] or \
@@ -128,9 +136,14 @@ class LexSearch:
     * Searching superseded or deleted frames uses a transient index of those frames' text.
     """
 
-    def __init__(self, snap, text_of):
+    def __init__(self, snap, text_of, workspace=None):
         self.snap = snap
         self.text_of = text_of
+        # A writer's lex.Workspace of this snapshot's commit: its files are the committed
+        # index, hard-linked instead of read from the file, checked and written out again.
+        lex_entries = snap.toc["indexes"]["lex_segments"]
+        self.workspace = workspace if workspace is not None and lex_entries and workspace.matches(lex_entries) \
+            and _same_lists(snap.toc) else None
         self._file_index: LexIndex | None = None
         self._file_index_done = False
         self._base: tuple | None = None  # index, frames covered, was_active(id), extendable
@@ -144,17 +157,34 @@ class LexSearch:
     def _committed_index(self, files=False) -> LexIndex | None:
         """The file's own index, opened once (from ``files`` when the caller read them)."""
         if not self._file_index_done:
-            if files is False:
-                files = _index_files(self.snap)
-            self._file_index = LexIndex(files) if files is not None else None
+            if files is False and self.workspace is not None:
+                self._file_index = LexIndex(None, directory=self.workspace.link_into("mv2-search-"))
+            else:
+                if files is False:
+                    files = _index_files(self.snap)
+                self._file_index = LexIndex(files) if files is not None else None
             self._file_index_done = True
         return self._file_index
+
+    def committed_workspace(self):
+        """A lex.Workspace of the committed index this search unpacked, for a writer's first
+        commit to extend (None when it has not unpacked one)."""
+        idx = self._file_index
+        entries = self.snap.toc["indexes"]["lex_segments"]
+        if idx is None or not entries or not _same_lists(self.snap.toc):
+            return None
+        return lex.Workspace.of_directory(idx.directory, entries)
 
     def _base_index(self, touched=None) -> tuple:
         """The index unsealed changes extend, the number of frames it covers, whether a frame
         (by id) was active in it, and whether the commit would extend it."""
         if self._base is None:
             committed = self.snap.toc["frames"]
+            if committed and self.workspace is not None and self.workspace.segment_count() + 1 <= lex.MAX_SEGMENTS:
+                # A writer's own index (lex.extend made it): extendable, and its files are at hand.
+                base = self._committed_index()
+                self._base = (base, len(committed), lambda i: committed[i]["status"] == "active", True)
+                return self._base
             files = _index_files(self.snap) if committed else None
             if files is not None and _extendable(files):
                 base = self._committed_index(files)  # the files are read and checked once

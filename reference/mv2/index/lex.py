@@ -262,6 +262,36 @@ class Workspace:
     def close(self) -> None:
         self._remove()
 
+    def segment_count(self) -> int:
+        return len(json.loads((Path(self.directory) / "meta.json").read_text()).get("segments", []))
+
+    def link_into(self, prefix: str) -> str:
+        """A new scratch directory next to this one holding the same files, hard-linked
+        (``meta.json`` and ``.managed.json`` copied: Tantivy replaces those)."""
+        d = scratch_path(prefix, 0, root=str(Path(self.directory).parent))
+        try:
+            for name in self.checksums:
+                src, dst = os.path.join(self.directory, name), os.path.join(d, name)
+                if name in ("meta.json", ".managed.json"):
+                    shutil.copyfile(src, dst)
+                else:
+                    os.link(src, dst)
+        except BaseException:
+            shutil.rmtree(d, ignore_errors=True)
+            raise
+        return d
+
+    @classmethod
+    def of_directory(cls, directory: str, entries: list[dict]) -> "Workspace | None":
+        """A workspace of the files ``entries`` (a commit's ``lex_segments``, already checked)
+        hard-linked from ``directory``, where they were unpacked; None if that fails."""
+        tmp = cls(directory, {e["path"]: bytes(e["checksum"]) for e in entries})
+        tmp._remove.detach()  # the directory is not this object's
+        try:
+            return cls(tmp.link_into("mv2-lex-"), tmp.checksums)
+        except OSError:
+            return None
+
 
 def _settle(directory: Path, packed: list[tuple[str, object]], kept: dict[str, bytes] | None = None) -> Workspace:
     """Make ``directory`` hold exactly ``packed`` (files marked :class:`Kept` are there
@@ -404,17 +434,11 @@ def extend_in(ws: Workspace, deleted: list[int], docs: list[LexDoc]):
             return None
         known = {name: Kept(os.path.getsize(os.path.join(ws.directory, name))) for name in ws.checksums
                  if name not in ("meta.json", ".managed.json")}
-        tmp = scratch_path("mv2-lex-", 4 * sum(len(d.content) for d in adding), root=str(Path(ws.directory).parent))
+        tmp = ws.link_into("mv2-lex-")
     except Exception:  # noqa: BLE001 - a workspace that cannot be read: extend from the file
         return None
     try:
         d = Path(tmp)
-        for name in ws.checksums:
-            src, dst = os.path.join(ws.directory, name), d / name
-            if name in ("meta.json", ".managed.json"):
-                shutil.copyfile(src, dst)  # rewritten below: never through a link
-            else:
-                os.link(src, dst)
         out = _extend_directory(d, order, known, deleted, adding)
         kept = {name: ws.checksums[name] for name, data in out if isinstance(data, Kept)}
         new_ws = _settle(d, out, kept)
