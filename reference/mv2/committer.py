@@ -29,7 +29,7 @@ from .format.frame import FrameStatus
 from .format.frametable import LazyFrames, column_value
 from .format.revisions import Revision
 from .format.segments import SKETCH_SMALL
-from .format.sketch import encode_track, sketch_entries
+from .format.sketch import SketchEntries, sketch_entries
 from .index import lex
 from .index.time import encode_time_index
 from .errors import CorruptFileError
@@ -256,7 +256,7 @@ def _frame_fields(frames: list[FrameState], prev: list[dict]) -> FrameFields:
 
 def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
                 text_of: Callable[[FrameState], str | None], vectors: VectorStore,
-                sketch_cache: dict[int, bytes], read_checked: ReadChecked | None = None,
+                sketch_cache: SketchEntries, read_checked: ReadChecked | None = None,
                 vector_model: str | None = None, lex_workspace: "lex.Workspace | None" = None,
                 keep_lex_workspace: bool = False) -> Plan:
     """Plan a commit of ``frames`` on top of ``prev_toc``. With ``read_checked``, the previous
@@ -285,9 +285,9 @@ def plan_commit(frames: list[FrameState], prev_toc: dict, revision: Revision, *,
         has_sketch = any(sc.name == "sketch_track" for sc in revision.toc.subcons)
         sketch_blob = None
         if has_sketch and frames:
-            new = [frames[i] for i in range(len(frames)) if i not in sketch_cache]  # ids, not states: none made
+            new = [frames[i] for i in sketch_cache.missing(len(frames))]  # ids, not states: none made
             sketch_cache.update(zip((fs.id for fs in new), sketch_entries(text_of(fs) for fs in new)))
-            sketch_blob = encode_track([sketch_cache[i] for i in range(len(frames))])
+            sketch_blob = sketch_cache.track(len(frames))
 
         blobs = [b for _, b in payload_blobs]
         slots: dict[str, int] = {}

@@ -25,6 +25,7 @@ from .chunking import plan_chunks
 from .entries import BatchRef, check_timestamp, chunked_entries, embedder_model, frame_entry, make_put, tombstone_entry
 from .errors import NotFoundError, StorageIOError, UnsupportedError, UsageError
 from .format.revisions import REVISIONS
+from .format.sketch import SketchEntries
 from .format.wal import WAL_RECORD_HEADER_SIZE
 from .index.time import timeline as _timeline
 from .index.vec import VectorStore, load_vectors
@@ -75,7 +76,7 @@ class Memory:
         self._clock = clock
         self._dirty = False
         self._closed = False
-        self._sketch_cache: dict[int, bytes] = {}
+        self._sketch_cache = SketchEntries()  # sketch track entries, for the next commit
         self._vector_store: VectorStore | None = None  # loaded on first use: see _vectors
         self._lex_ws = None  # index.lex.Workspace: the last commit's Tantivy files, for the next commit
         self._model = (snap.toc["indexes"].get("vec") or {}).get("model")
@@ -470,12 +471,12 @@ class Memory:
     def _seed_sketches(self) -> None:
         """Reuse the sketch entries the file already holds (a pure function of each frame's text)
         instead of recomputing them for every committed frame on a process's first commit."""
-        from .index.context import stored_sketches
+        from .index.context import stored_track
 
         committed = len(self._snap.frames) - len(pending_states(self._snap.frames))  # pending ones are appended
-        stored = stored_sketches(self._snap)
-        if stored is not None and len(stored) == committed:
-            self._sketch_cache.update(zip(range(committed), stored))
+        stored = stored_track(self._snap)
+        if stored is not None and stored[1] == committed:
+            self._sketch_cache.seed(*stored)
 
     def compact(self) -> dict:
         """Commit, then rewrite the file without dead bytes (whatever their amount).
@@ -748,8 +749,15 @@ class Memory:
         mask = None
         if since is not None or until is not None or visible is not None:
             frames = self._snap.frames
-            ts = np.asarray([frames[i].fields["timestamp"] if 0 <= i < len(frames) else 0 for i in idx.ids.tolist()],
-                            dtype=np.int64)
+            column = getattr(frames, "column", None)
+            col = column("timestamp") if column is not None else None
+            if col is not None:  # a lazily opened file: no frame read
+                known = (idx.ids >= 0) & (idx.ids < len(frames))
+                ts = np.zeros(len(idx.ids), dtype=np.int64)
+                ts[known] = col[idx.ids[known]]
+            else:
+                ts = np.asarray([frames[i].fields["timestamp"] if 0 <= i < len(frames) else 0 for i in idx.ids.tolist()],
+                                dtype=np.int64)
             mask = np.ones(len(ts), dtype=bool)
             if since is not None:
                 mask &= ts >= since
@@ -763,7 +771,7 @@ class Memory:
         for rank, (fid, dist) in enumerate(idx.search(vector, k, mask=mask, exact=exact), 1):
             f = self._snap.frames[fid].fields
             text = frame_text(self._snap, self._snap.frames[fid]) or ""
-            v = np.asarray(self._vectors.get(fid), dtype=np.float32)
+            v = self._vectors.vector(fid)
             sim = float(v @ q) / ((float(np.linalg.norm(v)) or 1.0) * qn)
             out.append({"rank": rank, "frame_id": fid, "uri": f["uri"], "title": f["title"], "score": -dist,
                         "distance": dist, "similarity": sim, "snippet": text[:240]})
@@ -876,7 +884,7 @@ def create(path: str | os.PathLike, *, wal_size: int = DEFAULT_WAL_SIZE, clock: 
     from . import committer
 
     rev = REVISIONS[NEW_FILE_REVISION]
-    plan = committer.plan_commit([], committer.empty_toc(rev), rev, text_of=lambda fs: None, vectors=VectorStore(), sketch_cache={})
+    plan = committer.plan_commit([], committer.empty_toc(rev), rev, text_of=lambda fs: None, vectors=VectorStore(), sketch_cache=SketchEntries())
     f, _ = WritableFile.create(path, wal_size=wal_size, revision=rev.name, blobs=plan.blobs, build_toc=plan.build_toc,
                                fault=fault)
     return Memory(path, read_snapshot(path), f, clock=clock, embedder=embedder, **policy)

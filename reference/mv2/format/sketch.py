@@ -202,11 +202,66 @@ def sketch_entries(texts: Iterable[str | None]) -> list[bytes]:
         out.extend(data[i:i + SKETCH_SMALL] for i in range(0, len(data), SKETCH_SMALL))
 
 
+def _track_header(count: int) -> bytes:
+    header = SKETCH_MAGIC + struct.pack("<HHQII", 1, SKETCH_SMALL, count, 0, 0)
+    assert len(header) == SKETCH_HEADER_SIZE
+    return header
+
+
 def encode_track(entries: list[bytes]) -> bytes:
     """A whole ``MVSK`` segment of small entries, entry k describing frame k."""
-    header = SKETCH_MAGIC + struct.pack("<HHQII", 1, SKETCH_SMALL, len(entries), 0, 0)
-    assert len(header) == SKETCH_HEADER_SIZE
-    return header + b"".join(entries)
+    return _track_header(len(entries)) + b"".join(entries)
+
+
+class SketchEntries:
+    """The small entries of frames 0, 1, ... as a writer knows them between commits.
+
+    A frame's text never changes, so its entry, once computed or read from a track whose
+    checksum matched, holds for the life of the file: the track only ever grows. The entries
+    are kept as the bytes of the last track plus those computed since, so that a commit at a
+    million frames copies 32 MB instead of building and joining a million small objects."""
+
+    def __init__(self):
+        self._prefix = b""  # entries 0 .. _n - 1, concatenated
+        self._n = 0
+        self._extra: dict[int, bytes] = {}  # entries computed since, by frame id
+
+    def __bool__(self) -> bool:
+        return bool(self._n or self._extra)
+
+    def __contains__(self, i: int) -> bool:
+        return i < self._n or i in self._extra
+
+    def seed(self, entries: bytes, count: int) -> None:
+        """Take entries 0 .. count - 1 from a track's body (only before any other entry)."""
+        assert not self and len(entries) == SKETCH_SMALL * count
+        self._prefix, self._n = bytes(entries), count
+
+    def missing(self, n: int) -> list[int]:
+        """The frame ids below ``n`` without an entry, ascending."""
+        return [i for i in range(self._n, n) if i not in self._extra]
+
+    def update(self, pairs) -> None:
+        for i, entry in pairs:
+            if i >= self._n:
+                self._extra[i] = entry
+
+    def track(self, n: int) -> bytes:
+        """The ``MVSK`` segment of entries 0 .. n - 1 (every one must be known)."""
+        if n > self._n:
+            self._prefix += b"".join(self._extra.pop(i) for i in range(self._n, n))
+            self._n = n
+        return _track_header(n) + self._prefix[:SKETCH_SMALL * n]
+
+
+def track_body(data) -> tuple[bytes, int] | None:
+    """(entries, count) of a well-formed small-entry ``MVSK`` segment, or None."""
+    if len(data) < SKETCH_HEADER_SIZE or bytes(data[:4]) != SKETCH_MAGIC:
+        return None
+    size, count = struct.unpack_from("<HQ", data, 6)
+    if size != SKETCH_SMALL or len(data) != SKETCH_HEADER_SIZE + SKETCH_SMALL * count:
+        return None
+    return bytes(data[SKETCH_HEADER_SIZE:]), count
 
 
 def decode_track(data) -> list[bytes] | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 
-from ..format.sketch import decode_track, sketch_entry
+from ..format.sketch import decode_track, sketch_entry, track_body
 from ..storage.view import children_of
 from . import lex
 from .lexsearch import FindContext, LexIndex, SketchFilter
@@ -44,6 +44,15 @@ def _index_files(snap) -> list[tuple[str, bytes]] | None:
     if any(data is None for data in got):
         return None
     return [(path, data) for (path, _), data in zip(listed, got)]
+
+
+def stored_track(snap) -> tuple[bytes, int] | None:
+    """(entries, count) of the file's sketch track, if it is present, intact and well formed."""
+    m = snap.toc.get("sketch_track")
+    if not m or not m["bytes_length"]:
+        return None
+    data = snap.checked_range(m["bytes_offset"], m["bytes_length"], m["checksum"], what="sketch track")
+    return None if data is None else track_body(data)
 
 
 def stored_sketches(snap) -> list[bytes] | None:

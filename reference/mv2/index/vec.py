@@ -47,6 +47,7 @@ class VectorStore:
         self._count = 0  # frame ids with a vector
         self._norms = np.zeros(0, dtype=np.float32)  # squared norms of rows [0, _normed)
         self._normed = 0
+        self._stack: StackedRows | None = None  # the rows as one matrix, until they change
 
     @classmethod
     def from_segments(cls, parts: list[tuple[np.ndarray, np.ndarray]]) -> "VectorStore":
@@ -109,7 +110,10 @@ class VectorStore:
         return self._all_ids().tolist()
 
     def _matrix(self) -> StackedRows:
-        return StackedRows(self._blocks + [self._over[: self._over_n]], self._dim)
+        m = self._stack
+        if m is None or len(m) != self._base_n + self._over_n or (self._over_n and m.blocks[-1].base is not self._over):
+            m = self._stack = StackedRows(self._blocks + [self._over[: self._over_n]], self._dim)
+        return m
 
     def _reserve(self, extra: int, dim: int) -> None:
         if self._count == 0 and self._base_n == 0 and self._over_n == 0 and self._dim != dim:
@@ -153,12 +157,17 @@ class VectorStore:
         v = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         self.add_many([frame_id], v)
 
-    def get(self, frame_id: int) -> list[float] | None:
+    def vector(self, frame_id: int) -> np.ndarray | None:
+        """``frame_id``'s vector as a float32 row (a view: not to be written), or None."""
         o = self._rows.get(frame_id)
         if o is not None:
-            return self._over[o].tolist()
+            return self._over[o]
         r = self._row(frame_id)
-        return None if r is None else self._matrix().row(r).tolist()
+        return None if r is None else self._matrix().row(r)
+
+    def get(self, frame_id: int) -> list[float] | None:
+        v = self.vector(frame_id)
+        return None if v is None else v.tolist()
 
     def rows(self) -> tuple[np.ndarray, StackedRows, np.ndarray]:
         """(frame id of each row, -1 for rows overridden; the rows; their squared norms). The
