@@ -333,3 +333,38 @@ def test_a_writer_and_its_searches_share_the_index_files_instead_of_reading_them
     with mv2.open(path) as fresh:
         assert [h["frame_id"] for h in fresh.find("pythons", k=5)] == hits
     assert hits[:2] == [401, 400]
+
+
+@pytest.mark.parametrize("damage", ["meta", "truncate", "remove"])
+def test_a_kept_index_file_changed_underneath_is_not_built_on(tmp_path, monkeypatch, damage):
+    """A scratch file of the writer's workspace that changed (another process, a full memory
+    file system) makes the next commit extend the index from the memory file's checked bytes."""
+    import os
+
+    path = tmp_path / "d.mv2"
+    m = mv2.create(path)
+    m.put_many([{"content": f"note {i} about harbors", "timestamp": i} for i in range(200)])
+    m.seal()
+    ws = m._lex_ws
+    assert ws is not None and ws.matches(m._snap.toc["indexes"]["lex_segments"])
+    big = max((n for n in ws.sizes if n.endswith(".store")), key=ws.sizes.get)
+    target = os.path.join(ws.directory, "meta.json" if damage == "meta" else big)
+    if damage == "meta":
+        with open(target, "r+b") as f:
+            f.seek(10)
+            f.write(b"#")
+    elif damage == "truncate":
+        os.truncate(target, ws.sizes[big] // 2)
+    else:
+        os.unlink(target)
+    from_bytes = []
+    real = lex.extend
+    monkeypatch.setattr(lex, "extend", lambda *a, **k: from_bytes.append(1) or real(*a, **k))
+    m.put("one more note about harbors", timestamp=500)
+    m.seal()
+    assert from_bytes
+    hits = [h["frame_id"] for h in m.find("harbors", k=3)]
+    m.close()
+    assert analyze(str(path)).ok
+    with mv2.open(path) as fresh:
+        assert [h["frame_id"] for h in fresh.find("harbors", k=3)] == hits

@@ -248,16 +248,30 @@ class Workspace:
     workspace whose file names and checksums equal the previous commit's manifest holds that
     commit's bytes."""
 
-    def __init__(self, directory: str, checksums: dict[str, bytes]):
+    def __init__(self, directory: str, checksums: dict[str, bytes], sizes: dict[str, int]):
         self.directory = directory
         self.checksums = checksums  # file name → BLAKE3 of its bytes
+        self.sizes = sizes  # file name → its length, as the manifest records it
         # A handle dropped without close() must not leave its files behind for the life of
         # the process (on /dev/shm they hold memory): they go with the last reference.
         self._remove = weakref.finalize(self, shutil.rmtree, directory, True)
 
     def matches(self, entries: list[dict]) -> bool:
-        return os.path.isdir(self.directory) and \
-            {e["path"]: bytes(e["checksum"]) for e in entries} == self.checksums
+        """Whether this holds the files ``entries`` (a commit's ``lex_segments``) list, and
+        they look intact: every file there with its size, ``meta.json`` with its checksum (a
+        scratch file changed underneath is never built on: the caller reads the memory file)."""
+        if {e["path"]: (bytes(e["checksum"]), e["bytes_length"]) for e in entries} != \
+                {n: (c, self.sizes[n]) for n, c in self.checksums.items()}:
+            return False
+        try:
+            # (.managed.json aside: Tantivy's collector may rewrite it, and it is never packed)
+            if any(os.path.getsize(os.path.join(self.directory, n)) != size for n, size in self.sizes.items()
+                   if n != ".managed.json"):
+                return False
+            meta = (Path(self.directory) / "meta.json").read_bytes()
+        except OSError:
+            return False
+        return blake3.blake3(meta).digest() == self.checksums.get("meta.json")
 
     def close(self) -> None:
         self._remove()
@@ -285,10 +299,11 @@ class Workspace:
     def of_directory(cls, directory: str, entries: list[dict]) -> "Workspace | None":
         """A workspace of the files ``entries`` (a commit's ``lex_segments``, already checked)
         hard-linked from ``directory``, where they were unpacked; None if that fails."""
-        tmp = cls(directory, {e["path"]: bytes(e["checksum"]) for e in entries})
+        tmp = cls(directory, {e["path"]: bytes(e["checksum"]) for e in entries},
+                  {e["path"]: e["bytes_length"] for e in entries})
         tmp._remove.detach()  # the directory is not this object's
         try:
-            return cls(tmp.link_into("mv2-lex-"), tmp.checksums)
+            return cls(tmp.link_into("mv2-lex-"), tmp.checksums, tmp.sizes)
         except OSError:
             return None
 
@@ -301,15 +316,16 @@ def _settle(directory: Path, packed: list[tuple[str, object]], kept: dict[str, b
     for name in os.listdir(directory):
         if name not in want or name in ("meta.json", ".managed.json"):
             os.unlink(directory / name)  # Tantivy's own names, locks and files no longer listed
-    checksums = {}
+    checksums, sizes = {}, {}
     for name, data in packed:
+        sizes[name] = len(data)
         if isinstance(data, Kept):
             checksums[name] = kept[name]
             continue
         checksums[name] = blake3.blake3(data).digest()
         if name in ("meta.json", ".managed.json") or not (directory / name).exists():
             (directory / name).write_bytes(data)
-    return Workspace(str(directory), checksums)
+    return Workspace(str(directory), checksums, sizes)
 
 
 def collect(directory: Path) -> list[tuple[str, bytes]]:
@@ -432,8 +448,7 @@ def extend_in(ws: Workspace, deleted: list[int], docs: list[LexDoc]):
         adding = [d for d in docs if d.content.strip()]
         if len(order) + bool(adding) > MAX_SEGMENTS:
             return None
-        known = {name: Kept(os.path.getsize(os.path.join(ws.directory, name))) for name in ws.checksums
-                 if name not in ("meta.json", ".managed.json")}
+        known = {name: Kept(ws.sizes[name]) for name in ws.checksums if name not in ("meta.json", ".managed.json")}
         tmp = ws.link_into("mv2-lex-")
     except Exception:  # noqa: BLE001 - a workspace that cannot be read: extend from the file
         return None
