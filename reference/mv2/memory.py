@@ -617,7 +617,8 @@ class Memory:
         if self._lex_search is None:
             from .index.context import LexSearch
 
-            self._lex_search = LexSearch(self._snap, lambda fs: frame_text(self._snap, fs), workspace=self._lex_ws)
+            self._lex_search = LexSearch(self._snap, lambda fs: frame_text(self._snap, fs), workspace=self._lex_ws,
+                                         writable=self._file is not None)
         return self._lex_search.context(statuses, self._version, self._touched)
 
     def _status_mask(self, statuses: tuple) -> np.ndarray:

@@ -351,3 +351,21 @@ def test_a_word_the_index_stems_is_found_below_many_stem_matches(tmp_path):
         assert [h["frame_id"] for h in m.find("pythons", k=5)] == [300]
         assert [h["frame_id"] for h in m.find("pythons", k=1)] == [300]
         assert len(m.find("python", k=5)) == 5
+
+
+def test_the_deeper_search_stops_at_its_bound(tmp_path, monkeypatch):
+    """R-SRCH-013's search goes deeper only up to a documented number of documents: a word
+    whose stem matches most of a large file costs bounded time."""
+    import mv2.index.lexsearch as lexsearch
+
+    path = tmp_path / "b.mv2"
+    with mv2.create(path) as m:
+        m.put_many([{"content": "python python", "timestamp": i} for i in range(300)])
+        m.put("a much longer note that mentions pythons once among many other words about snakes and zoos",
+              timestamp=300)
+    monkeypatch.setattr(lexsearch, "DEEPEST", 80)
+    with mv2.open(path) as m:
+        assert m.find("pythons", k=5) == []  # the one match ranks below the first 80
+    monkeypatch.setattr(lexsearch, "DEEPEST", 320)
+    with mv2.open(path) as m:
+        assert [h["frame_id"] for h in m.find("pythons", k=5)] == [300]

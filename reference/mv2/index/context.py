@@ -145,9 +145,11 @@ class LexSearch:
     * Searching superseded or deleted frames uses a transient index of those frames' text.
     """
 
-    def __init__(self, snap, text_of, workspace=None):
+    def __init__(self, snap, text_of, workspace=None, writable: bool = False):
         self.snap = snap
         self.text_of = text_of
+        self.writable = writable  # a writer's search: it will search unsealed changes too
+        self._file_extendable = False  # the file's index, once read, is one a commit extends
         # A writer's lex.Workspace of this snapshot's commit: its files are the committed
         # index, hard-linked instead of read from the file, checked and written out again.
         lex_entries = snap.toc["indexes"]["lex_segments"]
@@ -172,6 +174,10 @@ class LexSearch:
                 if files is False:
                     files = _index_files(self.snap)
                 self._file_index = LexIndex(files) if files is not None else None
+                if self.writable and files is not None:
+                    # Decided while the bytes are at hand: a writer's first search after a put
+                    # would otherwise read and hash the whole index again to learn it.
+                    self._file_extendable = _extendable(files)
             self._file_index_done = True
         return self._file_index
 
@@ -192,6 +198,11 @@ class LexSearch:
             if committed and self.workspace is not None and self.workspace.segment_count() + 1 <= lex.MAX_SEGMENTS:
                 # A writer's own index (lex.extend made it): extendable, and its files are at hand.
                 base = self._committed_index()
+                self._base = (base, len(committed), lambda i: committed[i]["status"] == "active", True)
+                return self._base
+            if committed and self._file_index is not None and self._file_extendable:
+                # A search opened the file's index already and found it one a commit extends.
+                base = self._file_index
                 self._base = (base, len(committed), lambda i: committed[i]["status"] == "active", True)
                 return self._base
             files = _index_files(self.snap) if committed else None
@@ -315,6 +326,7 @@ class LexSearch:
             self._file_index.close()
         self._file_index = None
         self._file_index_done = False
+        self._file_extendable = False
 
 
 def build_context(snap, text_of, *, statuses=("active",)) -> FindContext:

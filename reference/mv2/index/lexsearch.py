@@ -440,6 +440,12 @@ class FindContext:
         return t
 
 
+DEEPEST = 1 << 16
+"""How many documents a search fetches at most while looking for ``k`` that pass the query's
+check (R-SRCH-013): about two seconds of checks, for a word whose stem matches most of a
+large file."""
+
+
 def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: int = 480,
                  prefilter: bool = False, statuses=("active",), since: int | None = None,
                  until: int | None = None, visible: set[int] | None = None) -> list[Hit]:
@@ -524,9 +530,9 @@ def lexical_find(ctx: FindContext, query: str, *, k: int = 10, snippet_chars: in
         # ("pythons" matches every "python"), so the first documents may all fail it while
         # a matching one ranks lower: by default the search goes on, four times deeper each
         # time, until k frames pass or the index has no more. memvid's mode keeps its cut.
-        if prefilter or len(docs) < limit or limit >= total or len({e[0] for e in evaluated}) >= k:
+        if prefilter or len(docs) < limit or limit >= min(total, DEEPEST) or len({e[0] for e in evaluated}) >= k:
             break
-        limit = min(limit * 4, total)
+        limit = min(limit * 4, total, max(DEEPEST, limit))
     evaluated = recency_order(evaluated, lambda x: x[1], lambda x: frames[x[0]]["timestamp"])
     hits: list[Hit] = []
     seen: set[int] = set()
