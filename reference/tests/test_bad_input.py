@@ -201,3 +201,33 @@ def test_an_unusable_tantivy_directory_is_a_coded_error_when_searching(tmp_path,
         with pytest.raises(CorruptFileError) as exc:
             m.find("penicillin")
     assert exc.value.code == "MV2-E-LEX-FILES"
+
+
+def test_every_damaged_payload_is_found_where_payloads_are_hashed_by_window(tmp_path):
+    """Verify hashes payloads from shared windows of the file: each payload is still checked
+    against its own checksum, the damaged ones and only those fail, at their own offsets."""
+    import random
+
+    import mv2
+
+    path = tmp_path / "p.mv2"
+    rng = random.Random(7)
+    with mv2.create(path) as m:
+        m.put_many([{"content": f"payload {i} " + "x" * rng.randint(0, 3000), "timestamp": i} for i in range(400)])
+        m.put(rng.randbytes(6_000_000).hex(), timestamp=400)  # a payload over half a window: hashed alone
+    snap = read_snapshot(path)
+    frames = [fr.fields for fr in snap.frames]
+    snap.close()
+    assert frames[400]["payload_length"] > 4 << 20
+    victims = sorted(rng.sample(range(len(frames)), 5)) + [400]
+    data = bytearray(path.read_bytes())
+    for v in victims:
+        f = frames[v]
+        data[f["payload_offset"] + f["payload_length"] // 2] ^= 0x10
+    bad = tmp_path / "bad.mv2"
+    bad.write_bytes(bytes(data))
+    a = analyze(str(bad))
+    failed = sorted(x.offset for x in a.findings if x.code == "MV2-E-FRAME-HASH")
+    assert failed == sorted(frames[v]["payload_offset"] for v in victims)
+    assert {r.name for r in a.regions if r.kind == "payload" and r.status == "bad"} == {f"payload frame {v}" for v in victims}
+    assert analyze(str(path)).ok
