@@ -917,8 +917,8 @@ def open(path: str | os.PathLike, mode: str = "r", *, clock: Callable[[], int] |
     if snap.pending_count:
         mem._dirty = True
         mem.seal()
-    else:
-        mem._reload()  # recovery may have repaired the header or the WAL tail
+    elif f.repaired:
+        mem._reload()  # recovery repaired the header or the WAL tail: read the file as it is now
     return mem
 
 

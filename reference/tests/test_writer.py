@@ -426,3 +426,31 @@ def test_a_writer_reloads_its_own_commit_without_reading_the_toc_back(tmp_path, 
     snap = read_snapshot(path, known_toc=(off, bytes(other), value))
     assert (off, len(toc_bytes)) in reads and len(snap.frames) == 200
     snap.close()
+
+
+def test_opening_for_writing_reads_the_file_once_unless_it_repairs_it(tmp_path, monkeypatch):
+    """A clean file is read once when opened for writing; one that recovery changes (here a
+    torn WAL tail is cut) is read again, so the memory shows the file as it now is."""
+    import mv2.memory as memory
+
+    path = tmp_path / "o.mv2"
+    with mv2.create(path) as m:
+        m.put("a committed note", timestamp=1)
+    reads = []
+    real = memory.read_snapshot
+    monkeypatch.setattr(memory, "read_snapshot", lambda *a, **k: reads.append(1) or real(*a, **k))
+    with mv2.open(path, "a") as m:
+        assert m.recovery == {"pending_records": 0, "torn_tail": None, "header_was_stale": False}
+        assert [e["frame_id"] for e in m.timeline()] == [0]
+    assert reads == []  # WritableFile.open's own read; the memory did not read it again
+    # An append that stopped in its first bytes, after the last commit: recovery cuts it.
+    with open(path, "r+b") as f:
+        f.seek(4096)
+        f.write(b"\x01" * 20)  # the start of a record that never finished
+    with mv2.open(path, "a") as m:
+        assert m.recovery["torn_tail"] is not None and m.recovery["pending_records"] == 0
+        assert len(reads) == 1  # read again after the repair
+        assert [e["frame_id"] for e in m.timeline()] == [0]
+        m.put("a second note", timestamp=2)
+    with mv2.open(path) as m:
+        assert [e["frame_id"] for e in m.timeline()] == [0, 1]

@@ -153,6 +153,7 @@ class WritableFile:
         self.wal_sequence = wal_sequence  # last sequence the header records as committed
         self.frame_encodings = FrameEncodings()  # frames' TOC bytes, reused across commits
         self.last_toc: tuple[int, bytes, dict] | None = None  # (offset, bytes, value) of our last commit
+        self.repaired = False  # whether opening it repaired what a crash left (see _recover)
         self.next_seq = next_seq
         self.toc_offset = toc_offset
         self.checkpoint_pos = 0  # where pending records start; 0 after any commit of ours
@@ -440,7 +441,7 @@ class WritableFile:
             f.next_seq = max(last_seq, snap.header["wal_sequence"]) + 1
             f.checkpoint_pos = snap.header["wal_checkpoint_pos"]
             try:
-                f._recover(snap)
+                f.repaired = f._recover(snap)
                 f.seed_frame_encodings(snap)
             except BaseException:
                 snap.close()
@@ -463,7 +464,10 @@ class WritableFile:
             # the same bytes again (and so keep the frames whose bytes were just seeded).
             self.last_toc = (snap.commit.toc_offset, toc_bytes, snap.toc)
 
-    def _recover(self, snap: Snapshot) -> None:
+    def _recover(self, snap: Snapshot) -> bool:
+        """Repair what a crash left; True when the memory file's bytes were changed (the
+        snapshot read before is then not the file any more)."""
+        changed = False
         # A WAL growth, compaction or create that stopped before its rename leaves its
         # temporary image; the original file is intact and authoritative, so the image is
         # discarded (we hold the lock). In a directory we cannot write, it stays: it is
@@ -485,6 +489,7 @@ class WritableFile:
                 # describe is still in the WAL (or was never acknowledged). The header never
                 # names them: a header that does is refused before this (MV2-E-COMMIT-LOST).
                 self.fault("recover-truncate")
+                changed = True
                 OS.ftruncate(self.fd, self.end)
                 self._sync("recover-truncate-sync")
         except OSError as exc:
@@ -493,12 +498,15 @@ class WritableFile:
         cut = snap.wal.torn or snap.wal.damaged
         if cut is not None:
             pos = cut[0]
+            changed = True
             self._write(SENTINEL[: min(WAL_RECORD_HEADER_SIZE, self.wal_size - pos)], WAL_OFFSET + pos, "recover-torn")
             self._sync("recover-torn-sync")
             self.wal_head = pos
         if snap.header_stale:
+            changed = True
             toc_bytes = snap.source.read(snap.commit.toc_offset, snap.commit.toc_len, what="TOC")
             self._reset_wal_and_header(snap.commit.toc_offset, toc_bytes)
+        return changed
 
     # -- images: grow the WAL, drop dead bytes ------------------------------------------------
     def rewrite(self, toc: dict, *, wal_size: int | None = None, carry_wal: bool = False,
