@@ -208,11 +208,6 @@ def _track_header(count: int) -> bytes:
     return header
 
 
-def encode_track(entries: list[bytes]) -> bytes:
-    """A whole ``MVSK`` segment of small entries, entry k describing frame k."""
-    return _track_header(len(entries)) + b"".join(entries)
-
-
 class SketchEntries:
     """The small entries of frames 0, 1, ... as a writer knows them between commits.
 

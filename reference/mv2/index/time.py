@@ -12,10 +12,8 @@ with inactive frames skipped and a preview of the first 120 characters of the fr
 
 from __future__ import annotations
 
-from operator import itemgetter
-
-import bisect
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -34,50 +32,6 @@ class TimelineEntry:
 
     def to_json(self) -> dict:
         return {"frame_id": self.frame_id, "timestamp": self.timestamp, "uri": self.uri, "preview": self.preview}
-
-
-class TimeIndex:
-    """Sorted (timestamp, frame_id) pairs with range lookup."""
-
-    def __init__(self, entries):
-        self.entries = sorted(entries)
-        self._ts = [t for t, _ in self.entries]
-
-    @classmethod
-    def from_frames(cls, frames) -> "TimeIndex":
-        return cls((f["timestamp"], f["id"]) for f in frames if f["status"] == "active" and f["role"] == "document")
-
-    @classmethod
-    def from_segment(cls, data: bytes, extra=()) -> "TimeIndex | None":
-        """The index an MVTI block holds, or None when the block is not well formed."""
-        if len(data) < TIME_HEADER_SIZE or len(data) != time_index_size(int.from_bytes(data[4:TIME_HEADER_SIZE], "little")):
-            return None
-        e = decode_entries(data)
-        return cls(list(zip(e["timestamp"].tolist(), e["frame_id"].tolist())) + list(extra))
-
-    def range(self, since: int | None = None, until: int | None = None) -> list[tuple[int, int]]:
-        lo = 0 if since is None else bisect.bisect_left(self._ts, since)
-        hi = len(self.entries) if until is None else bisect.bisect_right(self._ts, until)
-        return self.entries[lo:hi]
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-
-def load_time_index(snap) -> TimeIndex:
-    """The file's time index, with the frames that pending WAL records insert merged in."""
-    m = snap.toc["time_index"]
-    # Check the frames, not ``snap.pending_count``: a writable memory adds frames to its
-    # snapshot as they are acknowledged, after the count was taken at open.
-    pending = [fr.fields for fr in pending_states(snap.frames)]
-    if m is None or not m["bytes_length"] or pending or snap.pending_count:
-        # No index, or pending records changed statuses: derive it as memvid's rebuild would.
-        if m is None and not pending:
-            return TimeIndex(())
-        return TimeIndex.from_frames([fr.fields for fr in snap.frames])
-    data = _checked(snap, m)
-    return (TimeIndex.from_segment(data) if data is not None else None) or \
-        TimeIndex.from_frames([fr.fields for fr in snap.frames])
 
 
 def _checked(snap, m: dict):
