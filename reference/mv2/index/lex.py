@@ -414,12 +414,13 @@ def _extend(prev: list[tuple[str, bytes]], deleted: list[int], docs: list[LexDoc
         d = Path(tmp)
         unpack(prev, d)
         out = _extend_directory(d, order, files, deleted, adding)
-        if not keep:
-            return out
-        return out, _settle(d, out)
-    finally:
-        if not keep:
-            shutil.rmtree(tmp, ignore_errors=True)
+        result = (out, _settle(d, out)) if keep else out
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # kept or not, a failed extension leaves nothing
+        raise
+    if not keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result
 
 
 def _extend_directory(d: Path, order: list[str], known: dict, deleted: list[int], adding: list[LexDoc]):
@@ -512,10 +513,13 @@ def pack(docs: list[LexDoc], keep: bool = False):
         d = Path(tmp)
         build_directory(docs, d)
         out = collect(d)
-        return (out, _settle(d, out)) if keep else out
-    finally:
-        if not keep:
-            shutil.rmtree(tmp, ignore_errors=True)
+        result = (out, _settle(d, out)) if keep else out
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if not keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result
 
 
 def unpack(files: list[tuple[str, bytes]], directory: Path) -> None:
